@@ -1,0 +1,129 @@
+import { z } from 'zod';
+
+// The single source of truth for FluxMQ's configuration: the broker validates files and FLUXMQ_* variables
+// against it, the admin API will serve it as JSON Schema, and the console will build its form from it.
+
+const port = z.number().int().min(0).max(65535);
+const seconds = z.number().int().min(0).max(0xffffffff);
+
+const listener = (defaults: { port: number }) => ({
+  enabled: z.boolean().default(true).describe('Whether this listener accepts connections'),
+  host: z.string().min(1).default('0.0.0.0').describe('Interface address to bind'),
+  port: port.default(defaults.port).describe('TCP port; 0 picks a free one'),
+});
+
+export const listenersSchema = z.object({
+  tcp: z.object(listener({ port: 1883 })).prefault({}).describe('MQTT over plain TCP'),
+  ws: z
+    .object({
+      ...listener({ port: 8083 }),
+      path: z.string().startsWith('/').default('/mqtt').describe('HTTP path of the WebSocket endpoint'),
+    })
+    .prefault({})
+    .describe('MQTT over WebSocket (subprotocols mqtt, mqttv3.1)'),
+});
+
+export const mqttSchema = z.object({
+  maxPacketSize: z
+    .number()
+    .int()
+    .min(64)
+    .max(268435455)
+    .default(1048576)
+    .describe('Largest packet accepted from a client, in bytes (advertised as Maximum Packet Size in 5.0)'),
+  maxClientIdLength: z.number().int().min(1).max(65535).default(256).describe('Longest client id accepted'),
+  maxTopicLength: z.number().int().min(1).max(65535).default(65535).describe('Longest topic or filter, in bytes'),
+  maxTopicLevels: z.number().int().min(1).max(65535).default(128).describe('Most levels in a topic or filter'),
+  connectTimeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .default(10000)
+    .describe('A socket that sends no CONNECT within this time is closed'),
+  maxKeepAlive: z
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(0)
+    .describe('Upper bound on client keep alive in seconds, sent as Server Keep Alive in 5.0; 0 = no bound'),
+  receiveMaximum: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(256)
+    .describe('Unacknowledged QoS 1/2 publishes a client may have in flight towards the broker'),
+  maxInflight: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(64)
+    .describe('Unacknowledged QoS 1/2 messages the broker keeps in flight to one client'),
+  maxQueuedMessages: z
+    .number()
+    .int()
+    .min(0)
+    .default(1000)
+    .describe('Messages queued per session while offline or beyond the inflight window'),
+  queueOverflow: z
+    .enum(['drop-oldest', 'drop-new'])
+    .default('drop-oldest')
+    .describe('Which message a full session queue drops'),
+  queueQos0: z.boolean().default(false).describe('Also queue QoS 0 messages for offline persistent sessions'),
+  maxOutboundBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(1048576)
+    .describe('Bytes buffered for one socket before QoS 0 is dropped and QoS 1/2 waits in the queue'),
+  maxQos: z
+    .union([z.literal(0), z.literal(1), z.literal(2)])
+    .default(2)
+    .describe('Highest QoS granted; publishes above it are refused (5.0) and subscriptions downgraded'),
+  retainAvailable: z.boolean().default(true).describe('Whether retained messages are supported'),
+  wildcardSubscriptionAvailable: z.boolean().default(true).describe('Whether + and # may be used in filters'),
+  sharedSubscriptionAvailable: z.boolean().default(true).describe('Whether $share/{group}/{filter} is supported'),
+  subscriptionIdentifiersAvailable: z.boolean().default(true).describe('Whether Subscription Identifiers work'),
+  topicAliasMaximum: z
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(64)
+    .describe('Topic aliases a 5.0 client may set towards the broker'),
+  maxSessionExpiryInterval: seconds
+    .default(0xffffffff)
+    .describe('Cap on Session Expiry Interval in seconds (4294967295 = never expire)'),
+  maxSubscriptionsPerClient: z.number().int().min(1).default(10000).describe('Subscriptions one session may hold'),
+});
+
+export const configSchema = z.object({
+  dataDir: z.string().min(1).default('./data').describe('Directory for runtime data'),
+  log: z
+    .object({
+      level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info').describe('Lowest level logged'),
+    })
+    .prefault({}),
+  listeners: listenersSchema.prefault({}),
+  http: z
+    .object({
+      host: z.string().min(1).default('0.0.0.0').describe('Interface address of the admin HTTP server'),
+      port: port.default(8080).describe('Port of the admin HTTP server (health, later metrics and API)'),
+    })
+    .prefault({}),
+  mqtt: mqttSchema.prefault({}),
+  sys: z
+    .object({
+      enabled: z.boolean().default(true).describe('Publish $SYS/broker/... statistics'),
+      intervalSeconds: z.number().int().min(1).default(10).describe('Seconds between $SYS updates'),
+    })
+    .prefault({}),
+});
+
+export type FluxConfig = z.infer<typeof configSchema>;
+export type MqttConfig = z.infer<typeof mqttSchema>;
+export type ListenersConfig = z.infer<typeof listenersSchema>;
+/** What callers may pass: every key optional, at any depth. */
+export type FluxConfigInput = z.input<typeof configSchema>;
