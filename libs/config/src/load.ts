@@ -39,7 +39,7 @@ export function envVariables(): { name: string; path: string[]; example: unknown
   return out;
 }
 
-function toScreamingSnake(key: string): string {
+export function toScreamingSnake(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 }
 
@@ -51,7 +51,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Plain {
     let value: unknown = raw;
     if (typeof example === 'number') value = Number(raw);
     else if (typeof example === 'boolean') {
-      if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+      if (raw !== 'true' && raw !== 'false')
+        throw new ConfigError(`${name} must be true or false, got "${raw}"`);
       value = raw === 'true';
     }
     if (typeof example === 'number' && !Number.isFinite(value)) {
@@ -72,8 +73,7 @@ export function mergeConfig(base: Plain, over: Plain): Plain {
   const out: Plain = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const prev = out[key];
-    out[key] =
-      isPlain(prev) && isPlain(value) ? mergeConfig(prev, value) : value;
+    out[key] = isPlain(prev) && isPlain(value) ? mergeConfig(prev, value) : value;
   }
   return out;
 }

@@ -13,7 +13,10 @@ const listener = (defaults: { port: number }) => ({
 });
 
 export const listenersSchema = z.object({
-  tcp: z.object(listener({ port: 1883 })).prefault({}).describe('MQTT over plain TCP'),
+  tcp: z
+    .object(listener({ port: 1883 }))
+    .prefault({})
+    .describe('MQTT over plain TCP'),
   ws: z
     .object({
       ...listener({ port: 8083 }),
@@ -32,8 +35,20 @@ export const mqttSchema = z.object({
     .default(1048576)
     .describe('Largest packet accepted from a client, in bytes (advertised as Maximum Packet Size in 5.0)'),
   maxClientIdLength: z.number().int().min(1).max(65535).default(256).describe('Longest client id accepted'),
-  maxTopicLength: z.number().int().min(1).max(65535).default(65535).describe('Longest topic or filter, in bytes'),
-  maxTopicLevels: z.number().int().min(1).max(65535).default(128).describe('Most levels in a topic or filter'),
+  maxTopicLength: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(65535)
+    .describe('Longest topic or filter, in bytes'),
+  maxTopicLevels: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(128)
+    .describe('Most levels in a topic or filter'),
   connectTimeoutMs: z
     .number()
     .int()
@@ -75,7 +90,9 @@ export const mqttSchema = z.object({
   maxOutboundBytes: z
     .number()
     .int()
-    .min(1024)
+    // Above the socket's own high-water mark (64 KiB on Node 22), so a backlogged socket always emits
+    // 'drain' and the queue behind it moves again.
+    .min(131072)
     .default(1048576)
     .describe('Bytes buffered for one socket before QoS 0 is dropped and QoS 1/2 waits in the queue'),
   maxQos: z
@@ -84,8 +101,14 @@ export const mqttSchema = z.object({
     .describe('Highest QoS granted; publishes above it are refused (5.0) and subscriptions downgraded'),
   retainAvailable: z.boolean().default(true).describe('Whether retained messages are supported'),
   wildcardSubscriptionAvailable: z.boolean().default(true).describe('Whether + and # may be used in filters'),
-  sharedSubscriptionAvailable: z.boolean().default(true).describe('Whether $share/{group}/{filter} is supported'),
-  subscriptionIdentifiersAvailable: z.boolean().default(true).describe('Whether Subscription Identifiers work'),
+  sharedSubscriptionAvailable: z
+    .boolean()
+    .default(true)
+    .describe('Whether $share/{group}/{filter} is supported'),
+  subscriptionIdentifiersAvailable: z
+    .boolean()
+    .default(true)
+    .describe('Whether Subscription Identifiers work'),
   topicAliasMaximum: z
     .number()
     .int()
@@ -96,14 +119,21 @@ export const mqttSchema = z.object({
   maxSessionExpiryInterval: seconds
     .default(0xffffffff)
     .describe('Cap on Session Expiry Interval in seconds (4294967295 = never expire)'),
-  maxSubscriptionsPerClient: z.number().int().min(1).default(10000).describe('Subscriptions one session may hold'),
+  maxSubscriptionsPerClient: z
+    .number()
+    .int()
+    .min(1)
+    .default(10000)
+    .describe('Subscriptions one session may hold'),
 });
 
 export const configSchema = z.object({
-  dataDir: z.string().min(1).default('./data').describe('Directory for runtime data'),
   log: z
     .object({
-      level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info').describe('Lowest level logged'),
+      level: z
+        .enum(['debug', 'info', 'warn', 'error', 'silent'])
+        .default('info')
+        .describe('Lowest level logged'),
     })
     .prefault({}),
   listeners: listenersSchema.prefault({}),

@@ -1,0 +1,2 @@
+export const FLUX_CONFIG = Symbol('FLUX_CONFIG');
+export const FLUX_LOGGER = Symbol('FLUX_LOGGER');

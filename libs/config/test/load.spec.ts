@@ -1,0 +1,72 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, defaultConfig, envVariables, loadConfig } from '../src';
+
+function tempFile(name: string, text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'fluxmq-config-')), name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('loadConfig', () => {
+  it('fills every setting with its documented default', () => {
+    const config = defaultConfig();
+    expect(config.listeners.tcp.port).toBe(1883);
+    expect(config.listeners.ws).toMatchObject({ port: 8083, path: '/mqtt' });
+    expect(config.mqtt.maxQos).toBe(2);
+  });
+
+  it('derives a FLUXMQ_* variable for every leaf setting', () => {
+    const names = envVariables().map((v) => v.name);
+    expect(names).toContain('FLUXMQ_LISTENERS_TCP_PORT');
+    expect(names).toContain('FLUXMQ_MQTT_MAX_PACKET_SIZE');
+    expect(names).toContain('FLUXMQ_SYS_INTERVAL_SECONDS');
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('layers file, then environment, then overrides', () => {
+    const file = tempFile(
+      'fluxmq.yaml',
+      'listeners:\n  tcp:\n    port: 1999\nmqtt:\n  maxQos: 1\n  maxInflight: 7\n',
+    );
+    const config = loadConfig({
+      file,
+      env: { FLUXMQ_MQTT_MAX_QOS: '0', FLUXMQ_LISTENERS_WS_ENABLED: 'false' },
+      overrides: { mqtt: { maxInflight: 9 } },
+    });
+    expect(config.listeners.tcp.port).toBe(1999);
+    expect(config.mqtt.maxQos).toBe(0);
+    expect(config.listeners.ws.enabled).toBe(false);
+    expect(config.mqtt.maxInflight).toBe(9);
+  });
+
+  it('reads FLUXMQ_CONFIG and JSON files', () => {
+    const file = tempFile('fluxmq.json', JSON.stringify({ sys: { intervalSeconds: 3 } }));
+    expect(loadConfig({ env: { FLUXMQ_CONFIG: file } }).sys.intervalSeconds).toBe(3);
+  });
+
+  it('rejects invalid values with the path and the rule broken', () => {
+    expect(() => loadConfig({ env: { FLUXMQ_LISTENERS_TCP_PORT: '70000' } })).toThrow(/listeners\.tcp\.port/);
+    expect(() => loadConfig({ env: { FLUXMQ_MQTT_MAX_QOS: 'two' } })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: { FLUXMQ_SYS_ENABLED: 'yes' } })).toThrow(
+      'FLUXMQ_SYS_ENABLED must be true or false',
+    );
+    expect(() =>
+      loadConfig({ env: {}, overrides: { mqtt: { queueOverflow: 'drop-all' as never } } }),
+    ).toThrow(/mqtt\.queueOverflow/);
+  });
+
+  it('explains unreadable and malformed files', () => {
+    expect(() => loadConfig({ file: '/nonexistent/fluxmq.yaml', env: {} })).toThrow(
+      'cannot read config file',
+    );
+    expect(() => loadConfig({ file: tempFile('bad.yaml', 'mqtt: [1, 2'), env: {} })).toThrow(
+      'not valid YAML/JSON',
+    );
+    expect(() => loadConfig({ file: tempFile('list.yaml', '- 1\n'), env: {} })).toThrow(
+      'object at the top level',
+    );
+  });
+});

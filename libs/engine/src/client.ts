@@ -1,0 +1,268 @@
+import {
+  DecodeError,
+  encode,
+  PacketDecoder,
+  PacketType,
+  ReasonCode,
+  withPacketId,
+  withRetain,
+  type Packet,
+  type Properties,
+  type ProtocolVersion,
+  type QoS,
+  type Will,
+} from '@fluxmq/codec';
+import type { Broker } from './broker';
+import { handlePacket } from './handlers/dispatch';
+import type { ClientInfo, DisconnectCause } from './hooks';
+import type { Message } from './message';
+import type { Session } from './session';
+import type { Transport, TransportSink } from './transport';
+
+export const enum ClientState {
+  AwaitingConnect,
+  Connecting,
+  Connected,
+  Closed,
+}
+
+const PINGRESP = Buffer.from([0xd0, 0x00]);
+/** How long a closing socket may take to flush its last packets before it is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+
+/** One network connection speaking MQTT: framing, protocol state and the output path. */
+export class Client implements TransportSink, ClientInfo {
+  state = ClientState.AwaitingConnect;
+  clientId = '';
+  username: string | undefined;
+  protocolVersion: ProtocolVersion = 4;
+  session: Session | null = null;
+  keepAlive = 0;
+  lastSeen = Date.now();
+  readonly openedAt = this.lastSeen;
+  /** The client's limits on what we send it (5.0 CONNECT properties). */
+  receiveMaximum = 65535;
+  maxPacketSize = 268435460;
+  topicAliasMaximum = 0;
+  requestProblemInformation = true;
+  will: Will | undefined;
+  /** Topic aliases the client set towards us, and the ones we set towards it. */
+  inboundAliases: Map<number, string> | undefined;
+  outboundAliases: Map<string, number> | undefined;
+  corked = false;
+  private suspended = false;
+  private readonly decoder: PacketDecoder;
+
+  constructor(
+    readonly transport: Transport,
+    readonly broker: Broker,
+  ) {
+    this.decoder = new PacketDecoder({ maxPacketSize: broker.config.maxPacketSize });
+    transport.attach(this);
+  }
+
+  get remoteAddress(): string {
+    return this.transport.remoteAddress;
+  }
+
+  get listener(): string {
+    return this.transport.listener;
+  }
+
+  /** Whether the socket already holds more unsent bytes than one client may (back-pressure). */
+  backlogged(): boolean {
+    return this.transport.bufferedBytes > this.broker.config.maxOutboundBytes;
+  }
+
+  // --- input -------------------------------------------------------------------------------------------
+
+  onData(chunk: Buffer): void {
+    this.broker.stats.bytesReceived += chunk.length;
+    this.lastSeen = Date.now();
+    this.decoder.push(chunk);
+    this.broker.beginBatch();
+    this.readPackets();
+    this.broker.endBatch();
+  }
+
+  private readPackets(): void {
+    while (!this.suspended && this.state !== ClientState.Closed) {
+      let packet: Packet | null;
+      try {
+        packet = this.decoder.next();
+      } catch (err) {
+        if (err instanceof DecodeError) this.onDecodeError(err);
+        else throw err;
+        return;
+      }
+      if (packet === null) return;
+      this.broker.stats.packetsReceived++;
+      const pending = handlePacket(this, packet);
+      if (pending) this.suspendUntil(pending);
+    }
+  }
+
+  /**
+   * A hook answered with a Promise: stop reading this client's packets until it settles, so its packets
+   * keep their order while other clients carry on.
+   */
+  private suspendUntil(pending: Promise<void>): void {
+    this.suspended = true;
+    this.transport.pause();
+    pending
+      .catch((err: unknown) => {
+        this.broker.log.error('hook failed', { clientId: this.clientId, error: String(err) });
+        this.disconnect('protocol_error', ReasonCode.UnspecifiedError);
+      })
+      .then(() => {
+        this.suspended = false;
+        if (this.state === ClientState.Closed) return;
+        this.transport.resume();
+        this.broker.beginBatch();
+        this.readPackets();
+        this.broker.endBatch();
+      });
+  }
+
+  private onDecodeError(err: DecodeError): void {
+    const fields = { clientId: this.clientId, remote: this.remoteAddress, reasonCode: err.reasonCode };
+    this.broker.log.warn(`closing connection: ${err.message}`, fields);
+    if (this.state === ClientState.AwaitingConnect) {
+      if (err.reasonCode === ReasonCode.UnsupportedProtocolVersion) {
+        // Answer in the version the client asked for when we can tell; else 3.1.1's "unacceptable version".
+        const v5 = err.protocolVersion === 5;
+        this.protocolVersion = v5 ? 5 : 4;
+        this.writePacket({
+          type: PacketType.CONNACK,
+          sessionPresent: false,
+          reasonCode: v5 ? err.reasonCode : 1,
+        });
+      } else if (this.decoder.protocolVersion === 5) {
+        this.protocolVersion = 5;
+        this.writePacket({ type: PacketType.CONNACK, sessionPresent: false, reasonCode: err.reasonCode });
+      }
+      this.terminate('malformed_packet', err.reasonCode);
+      return;
+    }
+    const cause = err.reasonCode === ReasonCode.PacketTooLarge ? 'packet_too_large' : 'malformed_packet';
+    this.disconnect(cause, err.reasonCode, err.message);
+  }
+
+  onDrain(): void {
+    this.broker.beginBatch();
+    this.session?.pump();
+    this.broker.endBatch();
+  }
+
+  onClose(error?: Error): void {
+    if (error) this.broker.log.debug('socket error', { clientId: this.clientId, error: error.message });
+    this.terminate('connection_lost', ReasonCode.UnspecifiedError);
+  }
+
+  // --- output ------------------------------------------------------------------------------------------
+
+  send(buf: Buffer): void {
+    if (this.state === ClientState.Closed) return;
+    const broker = this.broker;
+    broker.stats.bytesSent += buf.length;
+    broker.stats.packetsSent++;
+    if (broker.batching && !this.corked) broker.cork(this);
+    this.transport.write(buf);
+  }
+
+  writePacket(packet: Packet): void {
+    this.send(encode(packet, this.protocolVersion));
+  }
+
+  writePubrel(packetId: number): void {
+    this.writePacket({ type: PacketType.PUBREL, packetId, reasonCode: 0 });
+  }
+
+  /**
+   * Writes one PUBLISH. Reuses the broker's per-route encoding when this client needs nothing of its own
+   * (no subscription ids, no topic aliases); returns false when the packet exceeds the client's maximum
+   * packet size and was dropped instead (spec 3.1.2.25).
+   */
+  writePublish(
+    msg: Message,
+    qos: QoS,
+    retain: boolean,
+    subIds: number[] | undefined,
+    packetId: number,
+    dup: boolean,
+  ): boolean {
+    const v5 = this.protocolVersion === 5;
+    let buf: Buffer;
+    if (subIds === undefined && this.outboundAliases === undefined) {
+      const shared = this.broker.encodings.get(msg, v5, qos);
+      buf = qos === 0 ? withRetain(shared, retain) : withPacketId(shared, packetId, dup, retain);
+    } else {
+      let topic = msg.topic;
+      let properties: Properties | undefined;
+      if (v5) {
+        properties = { ...msg.forwardedProperties(Date.now()), subscriptionIdentifiers: subIds };
+        const aliases = this.outboundAliases;
+        const known = aliases?.get(topic);
+        if (known !== undefined) {
+          properties.topicAlias = known; // the client has the topic already: send only the alias
+          topic = '';
+        } else if (aliases && aliases.size < this.topicAliasMaximum) {
+          properties.topicAlias = aliases.size + 1;
+          aliases.set(topic, properties.topicAlias);
+        }
+      }
+      const packet = {
+        type: PacketType.PUBLISH,
+        topic,
+        payload: msg.payload,
+        qos,
+        retain,
+        dup,
+        packetId,
+        properties,
+      };
+      buf = encode(packet, this.protocolVersion);
+    }
+    if (buf.length > this.maxPacketSize) {
+      this.broker.drop('too_large', msg, this.clientId);
+      return false;
+    }
+    this.send(buf);
+    const stats = this.broker.stats;
+    stats.messagesSent++;
+    stats.publishSent[qos]++;
+    this.broker.observer?.messageDelivered?.(this.clientId, msg, qos);
+    return true;
+  }
+
+  // --- closing -----------------------------------------------------------------------------------------
+
+  /** Server-initiated close: DISCONNECT with a reason first for 5.0 clients (spec 4.13), then the socket. */
+  disconnect(cause: DisconnectCause, reasonCode: number, reason?: string): void {
+    if (this.state === ClientState.Closed) return;
+    if (this.protocolVersion === 5 && this.state === ClientState.Connected) {
+      const properties = reason && this.requestProblemInformation ? { reasonString: reason } : undefined;
+      this.writePacket({ type: PacketType.DISCONNECT, reasonCode, properties });
+    }
+    this.terminate(cause, reasonCode);
+  }
+
+  /** Ends the connection's life in the broker at once; the socket follows after flushing. */
+  terminate(cause: DisconnectCause, reasonCode: number): void {
+    if (this.state === ClientState.Closed) return;
+    const wasConnected = this.state === ClientState.Connected;
+    this.state = ClientState.Closed;
+    if (this.corked) {
+      this.corked = false;
+      this.transport.uncork();
+    }
+    this.transport.end();
+    const transport = this.transport;
+    setTimeout(() => transport.destroy(), CLOSE_GRACE_MS).unref();
+    this.broker.clientClosed(this, cause, reasonCode, wasConnected);
+  }
+
+  writePingresp(): void {
+    this.send(PINGRESP);
+  }
+}

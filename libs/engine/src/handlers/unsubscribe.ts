@@ -1,0 +1,18 @@
+import { PacketType, ReasonCode, type UnsubscribePacket } from '@fluxmq/codec';
+import type { Client } from '../client';
+
+/** UNSUBSCRIBE (spec 3.10): 5.0 says per filter whether a subscription existed. */
+export function handleUnsubscribe(client: Client, packet: UnsubscribePacket): void {
+  const broker = client.broker;
+  const session = client.session!;
+  const reasonCodes = packet.filters.map((filter) => {
+    const removed = broker.unsubscribe(session, filter);
+    if (removed) broker.observer?.unsubscribed?.(client, filter);
+    return removed ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted;
+  });
+  client.writePacket({
+    type: PacketType.UNSUBACK,
+    packetId: packet.packetId,
+    reasonCodes: client.protocolVersion === 5 ? reasonCodes : [],
+  });
+}

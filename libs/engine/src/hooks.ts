@@ -1,0 +1,104 @@
+import type { Properties, ProtocolVersion, QoS } from '@fluxmq/codec';
+import type { Message } from './message';
+
+// The seams through which authentication, authorization, rate limiting, observation and clustering plug
+// into the engine (after Aedes's plain hooks). Each is optional; the engine's hot path checks for presence
+// with one branch and calls a plain method. A hook may answer synchronously or with a Promise: the engine
+// then stops reading from that one client until it settles, so order is kept and no other client waits.
+
+export interface ClientInfo {
+  readonly clientId: string;
+  readonly username: string | undefined;
+  readonly remoteAddress: string;
+  /** Listener name: 'tcp', 'ws', ... */
+  readonly listener: string;
+  readonly protocolVersion: ProtocolVersion;
+}
+
+export interface ConnectRequest extends ClientInfo {
+  readonly password: Buffer | undefined;
+  readonly properties: Properties | undefined;
+}
+
+export type AuthResult =
+  | { ok: true; /** Replaces the username the client sent, e.g. a certificate's CN. */ username?: string }
+  | {
+      ok: false;
+      /** 5.0 reason code, mapped to a 3.1.1 return code for older clients. */ reasonCode: number;
+      reason?: string;
+    };
+
+export interface Authenticator {
+  authenticate(request: ConnectRequest): AuthResult | Promise<AuthResult>;
+}
+
+export interface Authorizer {
+  canPublish(client: ClientInfo, topic: string, qos: QoS, retain: boolean): boolean | Promise<boolean>;
+  canSubscribe(client: ClientInfo, filter: string, qos: QoS): boolean | Promise<boolean>;
+}
+
+export interface RateLimiter {
+  /** False refuses the connection (CONNACK 0x9F in 5.0, return code 3 in 3.1.1). */
+  allowConnect?(remoteAddress: string, listener: string): boolean;
+  /** False drops the message (PUBACK/PUBREC 0x96 in 5.0) and counts it. */
+  allowPublish?(client: ClientInfo, bytes: number): boolean;
+}
+
+export type DropReason =
+  | 'queue_full'
+  | 'expired'
+  | 'too_large'
+  | 'no_subscribers'
+  | 'not_authorized'
+  | 'rate_limited'
+  | 'qos0_not_writable'
+  | 'qos0_offline';
+
+export type DisconnectCause =
+  | 'client_disconnect'
+  | 'connection_lost'
+  | 'keepalive_timeout'
+  | 'takeover'
+  | 'protocol_error'
+  | 'malformed_packet'
+  | 'packet_too_large'
+  | 'not_authorized'
+  | 'server_shutdown'
+  | 'connect_timeout'
+  | 'admin_kick';
+
+/**
+ * Everything observable about the broker's work, for tracing, metrics and logs. Calls happen on the hot
+ * path, synchronously: implementations must be cheap and must not throw.
+ */
+export interface BrokerObserver {
+  clientConnected?(client: ClientInfo, sessionPresent: boolean): void;
+  connectRefused?(request: ClientInfo, reasonCode: number): void;
+  clientDisconnected?(client: ClientInfo, cause: DisconnectCause, reasonCode: number): void;
+  /** A PUBLISH from a client (or the broker itself) is about to be routed. */
+  messagePublished?(publisher: ClientInfo | undefined, msg: Message): void;
+  /** A message was written to a subscriber's connection. */
+  messageDelivered?(subscriberId: string, msg: Message, qos: QoS): void;
+  messageDropped?(reason: DropReason, msg: Message | undefined, clientId: string | undefined): void;
+  subscribed?(client: ClientInfo, filter: string, qos: QoS, reasonCode: number): void;
+  unsubscribed?(client: ClientInfo, filter: string): void;
+  packetReceived?(client: ClientInfo, type: number): void;
+}
+
+/**
+ * A way to other brokers of a cluster (a later issue runs several brokers over an existing distributed
+ * engine). The engine hands every locally published message to `forward`, and routes what `attach`'s
+ * callback receives as if a local client had published it.
+ */
+export interface ClusterBus {
+  forward(msg: Message): void;
+  attach(deliverLocally: (msg: Message) => void): void;
+}
+
+export interface BrokerHooks {
+  authenticator?: Authenticator;
+  authorizer?: Authorizer;
+  rateLimiter?: RateLimiter;
+  observer?: BrokerObserver;
+  cluster?: ClusterBus;
+}

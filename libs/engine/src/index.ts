@@ -1,0 +1,11 @@
+export { Broker, type BrokerOptions } from './broker';
+export type { Client } from './client';
+export * from './hooks';
+export { silentLogger, type Logger } from './log';
+export { Message } from './message';
+export { MemoryRetainedStore, type RetainedStore } from './retained-store';
+export type { Session } from './session';
+export { BrokerStats } from './stats';
+export * from './topics';
+export type { Transport, TransportSink } from './transport';
+export { SysTopics } from './sys-topics';

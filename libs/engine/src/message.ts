@@ -1,0 +1,103 @@
+import type { Properties, QoS } from '@fluxmq/codec';
+import type { SharedGroup } from './subscription-tree';
+
+/**
+ * An application message as routed: one object shared by every subscriber it goes to. The payload starts as
+ * a view into the publisher's socket buffer and is copied once, by `own()`, only if something keeps it.
+ */
+export class Message {
+  private owned = false;
+
+  constructor(
+    readonly topic: string,
+    public payload: Buffer,
+    readonly qos: QoS,
+    readonly retain: boolean,
+    /** Properties forwarded to subscribers (5.0), without Message Expiry Interval, Topic Alias and ids. */
+    readonly properties: Properties | undefined,
+    /** Client id of the publisher; '' for messages the broker makes itself ($SYS). */
+    readonly publisherId: string,
+    /** Epoch milliseconds after which the message must not be delivered; 0 = never. */
+    readonly expiresAt: number,
+  ) {}
+
+  /** Copies the payload out of the socket buffer so that queues and the retained store can keep it. */
+  own(): this {
+    if (!this.owned) {
+      this.payload = Buffer.from(this.payload);
+      this.owned = true;
+    }
+    return this;
+  }
+
+  isExpired(now: number): boolean {
+    return this.expiresAt !== 0 && now >= this.expiresAt;
+  }
+
+  /** The 5.0 properties a subscriber receives: the publisher's, with the expiry counted down. */
+  forwardedProperties(now: number): Properties | undefined {
+    const remaining = this.remainingSeconds(now);
+    if (remaining === undefined) return this.properties;
+    return { ...this.properties, messageExpiryInterval: remaining };
+  }
+
+  /** Seconds left, for the Message Expiry Interval forwarded to subscribers (spec 3.3.2.3.3). */
+  remainingSeconds(now: number): number | undefined {
+    if (this.expiresAt === 0) return undefined;
+    return Math.max(0, Math.ceil((this.expiresAt - now) / 1000));
+  }
+}
+
+/** One message on its way to one session: queued, or in flight awaiting acknowledgement. */
+export interface Outgoing {
+  readonly msg: Message;
+  readonly qos: QoS;
+  readonly retain: boolean;
+  readonly subscriptionIds: number[] | undefined;
+  /** The shared group it came through, so it can go to another member if this one leaves. */
+  readonly group: SharedGroup | undefined;
+  packetId: number;
+  /** QoS 2: PUBREC received and PUBREL sent; only PUBCOMP is awaited. */
+  released: boolean;
+}
+
+/** A FIFO with O(1) push and shift, for session queues that may hold many thousands of messages. */
+export class Deque<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  unshift(item: T): void {
+    if (this.head > 0) this.items[--this.head] = item;
+    else this.items.unshift(item);
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+
+  clear(): T[] {
+    const rest = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return rest;
+  }
+}

@@ -1,0 +1,61 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Broker, Transport, TransportSink } from '@fluxmq/engine';
+
+/** A TCP (or TLS) socket as an engine transport. */
+export class SocketTransport implements Transport {
+  readonly remoteAddress: string;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly listener: string,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? '';
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  write(data: Buffer): void {
+    this.socket.write(data);
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  attach(sink: TransportSink): void {
+    let failure: Error | undefined;
+    this.socket.on('data', (chunk: Buffer) => sink.onData(chunk));
+    this.socket.on('drain', () => sink.onDrain());
+    this.socket.on('error', (err) => (failure = err));
+    this.socket.on('close', () => sink.onClose(failure));
+  }
+}
+
+export function createTcpServer(broker: Broker, name = 'tcp'): Server {
+  // Nagle would hold back small PUBLISHes and acks; the engine batches writes itself.
+  return createServer({ noDelay: true }, (socket) =>
+    broker.handleConnection(new SocketTransport(socket, name)),
+  );
+}

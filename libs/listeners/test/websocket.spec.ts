@@ -1,0 +1,74 @@
+import { defaultConfig } from '@fluxmq/config';
+import { Broker } from '@fluxmq/engine';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startListeners, type RunningListeners } from '../src';
+
+// CONNECT for MQTT 3.1.1, client id "ws", clean session, keep alive 0.
+const CONNECT = Buffer.from([
+  0x10, 0x0e, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x00, 0x00, 0x02, 0x77, 0x73,
+]);
+
+describe('WebSocket listener', () => {
+  let broker: Broker;
+  let listeners: RunningListeners;
+
+  async function start(): Promise<string> {
+    const config = defaultConfig();
+    broker = new Broker({ config: config.mqtt });
+    listeners = await startListeners(
+      broker,
+      {
+        tcp: { ...config.listeners.tcp, enabled: false },
+        ws: { ...config.listeners.ws, host: '127.0.0.1', port: 0 },
+      },
+      config.mqtt.maxPacketSize,
+    );
+    return `ws://127.0.0.1:${listeners.ports['ws']}`;
+  }
+
+  afterEach(async () => {
+    await broker.close();
+    await listeners.close();
+  });
+
+  function open(url: string, protocols: string[]): Promise<WebSocket> {
+    const ws = new WebSocket(url, protocols);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(ws));
+      ws.once('error', reject);
+    });
+  }
+
+  it('selects the mqtt subprotocol, or mqttv3.1 for old clients', async () => {
+    const url = await start();
+    const a = await open(`${url}/mqtt`, ['mqtt']);
+    const b = await open(`${url}/mqtt`, ['mqttv3.1']);
+    expect([a.protocol, b.protocol]).toEqual(['mqtt', 'mqttv3.1']);
+    a.close();
+    b.close();
+  });
+
+  it('answers MQTT carried in binary frames, even when a packet spans frames', async () => {
+    const ws = await open(`${await start()}/mqtt`, ['mqtt']);
+    const connack = new Promise<Buffer>((resolve) => ws.once('message', (d: Buffer) => resolve(d)));
+    ws.send(CONNECT.subarray(0, 5));
+    ws.send(CONNECT.subarray(5));
+    expect([...(await connack)]).toEqual([0x20, 0x02, 0x00, 0x00]);
+    ws.close();
+  });
+
+  it('closes a connection that sends a text frame', async () => {
+    const ws = await open(`${await start()}/mqtt`, ['mqtt']);
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send('not mqtt');
+    expect(await closed).toBe(1003);
+  });
+
+  it('rejects an upgrade on another path', async () => {
+    const url = await start();
+    await expect(open(`${url}/other`, ['mqtt'])).rejects.toThrow(/400/);
+    const res = await fetch(`http:${url.slice(3)}/mqtt`);
+    expect(res.status).toBe(426);
+  });
+});

@@ -1,0 +1,43 @@
+import { createServer } from 'node:net';
+import { loadConfig } from '@fluxmq/config';
+import mqtt from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBrokerServer, type BrokerServer } from '../src';
+
+const quiet = { log: { level: 'silent' as const }, sys: { enabled: false } };
+const local = { tcp: { host: '127.0.0.1', port: 0 }, ws: { host: '127.0.0.1', port: 0 } };
+
+describe('startBrokerServer', () => {
+  let server: BrokerServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('binds TCP and WebSocket on the ports the OS picks and carries messages between them', async () => {
+    server = await startBrokerServer(loadConfig({ env: {}, overrides: { ...quiet, listeners: local } }));
+    expect(server.ports.tcp).toBeGreaterThan(0);
+    expect(server.ports.ws).toBeGreaterThan(0);
+    const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${server.ports.tcp}`, { protocolVersion: 5 });
+    const pub = await mqtt.connectAsync(`ws://127.0.0.1:${server.ports.ws}/mqtt`, { protocolVersion: 4 });
+    await sub.subscribeAsync('smoke/#', { qos: 1 });
+    const got = new Promise<string>((resolve) => sub.on('message', (t, p) => resolve(`${t}=${p}`)));
+    await pub.publishAsync('smoke/a', 'hello', { qos: 1 });
+    expect(await got).toBe('smoke/a=hello');
+    await Promise.all([sub.endAsync(), pub.endAsync()]);
+  });
+
+  it('fails with the listener and address when a port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    const config = loadConfig({
+      env: {},
+      overrides: { ...quiet, listeners: { tcp: { host: '127.0.0.1', port }, ws: { enabled: false } } },
+    });
+    await expect(startBrokerServer(config)).rejects.toThrow(
+      `tcp listener cannot listen on 127.0.0.1:${port}`,
+    );
+    blocker.close();
+  });
+});
