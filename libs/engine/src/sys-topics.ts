@@ -74,9 +74,9 @@ export class SysTopics {
       ['heap/current', process.memoryUsage().heapUsed],
     ];
     for (const [key, total] of Object.entries(this.totals()) as [LoadKey, number][]) {
-      const prev = this.last.get(key);
+      // The first round publishes zero loads, so the set of $SYS topics (and the retained count) is stable.
+      const prev = this.last.get(key) ?? total;
       this.last.set(key, total);
-      if (prev === undefined) continue;
       const perMinute = ((total - prev) * 60) / this.intervalSeconds;
       for (const [name, seconds] of WINDOWS) {
         const id = `${key.replace('publish/', 'publish/messages/')}/${name}`;
