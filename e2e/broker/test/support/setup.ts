@@ -1,0 +1,6 @@
+import { afterEach } from 'vitest';
+import { runCleanups } from './cleanup';
+
+afterEach(async () => {
+  await runCleanups();
+});
