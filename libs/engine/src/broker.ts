@@ -65,6 +65,7 @@ export class Broker {
     }
     this.clients.add(new Client(transport, this));
     this.stats.connectionsTotal++;
+    this.stats.count(this.stats.connectionsByListener, transport.listener);
   }
 
   // --- output batching: many packets to one socket leave in one write -----------------------------------
@@ -78,7 +79,9 @@ export class Broker {
   }
 
   endBatch(): void {
-    if (--this.batchDepth > 0 || this.corked.length === 0) return;
+    if (--this.batchDepth > 0) return;
+    this.observer?.batchEnded?.();
+    if (this.corked.length === 0) return;
     for (const c of this.corked) {
       c.corked = false;
       c.transport.uncork();
@@ -132,6 +135,7 @@ export class Broker {
     this.clients.delete(client);
     if (!wasConnected) return;
     this.stats.clientsConnected--;
+    this.stats.count(this.stats.disconnects, cause);
     this.log.info('client disconnected', { clientId: client.clientId, cause, reasonCode });
     this.observer?.clientDisconnected?.(client, cause, reasonCode);
     const session = client.session;
@@ -154,6 +158,7 @@ export class Broker {
     for (const entry of session.subscriptions.values()) this.subscriptions.remove(entry);
     session.subscriptions.clear();
     session.handOffShared();
+    session.abandon();
     this.wills.sessionEnded(session.clientId);
   }
 
@@ -191,7 +196,10 @@ export class Broker {
     this.observer?.messagePublished?.(publisher, msg);
     if (msg.retain && this.config.retainAvailable) this.retained.set(msg);
     this.hooks.cluster?.forward(msg);
-    return this.route(msg, publisher?.clientId);
+    const span = msg.trace?.child('route');
+    const delivered = this.route(msg, publisher?.clientId);
+    span?.end();
+    return delivered;
   }
 
   private route(msg: Message, publisherId: string | undefined): number {

@@ -8,13 +8,14 @@ import {
   withRetain,
   type Packet,
   type Properties,
+  type UserProperty,
   type ProtocolVersion,
   type QoS,
   type Will,
 } from '@fluxmq/codec';
 import type { Broker } from './broker';
 import { handlePacket } from './handlers/dispatch';
-import type { ClientInfo, DisconnectCause } from './hooks';
+import type { ClientInfo, DeliveryTrace, DisconnectCause } from './hooks';
 import type { Message } from './message';
 import type { Session } from './session';
 import type { Transport, TransportSink } from './transport';
@@ -96,7 +97,9 @@ export class Client implements TransportSink, ClientInfo {
         return;
       }
       if (packet === null) return;
-      this.broker.stats.packetsReceived++;
+      const stats = this.broker.stats;
+      stats.packetsReceived++;
+      stats.packetsReceivedByType[packet.type]++;
       const pending = handlePacket(this, packet);
       if (pending) this.suspendUntil(pending);
     }
@@ -141,6 +144,7 @@ export class Client implements TransportSink, ClientInfo {
         this.protocolVersion = 5;
         this.writePacket({ type: PacketType.CONNACK, sessionPresent: false, reasonCode: err.reasonCode });
       }
+      this.broker.stats.count(this.broker.stats.connacks, err.reasonCode);
       this.terminate('malformed_packet', err.reasonCode);
       return;
     }
@@ -164,8 +168,10 @@ export class Client implements TransportSink, ClientInfo {
   send(buf: Buffer): void {
     if (this.state === ClientState.Closed) return;
     const broker = this.broker;
-    broker.stats.bytesSent += buf.length;
-    broker.stats.packetsSent++;
+    const stats = broker.stats;
+    stats.bytesSent += buf.length;
+    stats.packetsSent++;
+    stats.packetsSentByType[buf[0] >> 4]++;
     if (broker.batching && !this.corked) broker.cork(this);
     this.transport.write(buf);
   }
@@ -190,10 +196,11 @@ export class Client implements TransportSink, ClientInfo {
     subIds: number[] | undefined,
     packetId: number,
     dup: boolean,
+    trace?: DeliveryTrace,
   ): boolean {
     const v5 = this.protocolVersion === 5;
     let buf: Buffer;
-    if (subIds === undefined && this.outboundAliases === undefined) {
+    if (subIds === undefined && this.outboundAliases === undefined && (trace === undefined || !v5)) {
       const shared = this.broker.encodings.get(msg, v5, qos);
       buf = qos === 0 ? withRetain(shared, retain) : withPacketId(shared, packetId, dup, retain);
     } else {
@@ -201,6 +208,7 @@ export class Client implements TransportSink, ClientInfo {
       let properties: Properties | undefined;
       if (v5) {
         properties = { ...msg.forwardedProperties(Date.now()), subscriptionIdentifiers: subIds };
+        if (trace) properties.userProperties = withTraceContext(properties.userProperties, trace);
         const aliases = this.outboundAliases;
         const known = aliases?.get(topic);
         if (known !== undefined) {
@@ -231,6 +239,7 @@ export class Client implements TransportSink, ClientInfo {
     const stats = this.broker.stats;
     stats.messagesSent++;
     stats.publishSent[qos]++;
+    stats.payloadBytesSent[qos] += msg.payload.length;
     this.broker.observer?.messageDelivered?.(this.clientId, msg, qos);
     return true;
   }
@@ -265,4 +274,12 @@ export class Client implements TransportSink, ClientInfo {
   writePingresp(): void {
     this.send(PINGRESP);
   }
+}
+
+/** The subscriber gets the delivery span's context in place of any the publisher sent (W3C trace context). */
+function withTraceContext(props: UserProperty[] | undefined, trace: DeliveryTrace): UserProperty[] {
+  const out: UserProperty[] = props ? props.filter(([k]) => k !== 'traceparent' && k !== 'tracestate') : [];
+  out.push(['traceparent', trace.traceparent]);
+  if (trace.tracestate) out.push(['tracestate', trace.tracestate]);
+  return out;
 }

@@ -80,9 +80,40 @@ export interface BrokerObserver {
   /** A message was written to a subscriber's connection. */
   messageDelivered?(subscriberId: string, msg: Message, qos: QoS): void;
   messageDropped?(reason: DropReason, msg: Message | undefined, clientId: string | undefined): void;
+  /** Only when an authenticator is configured. */
+  authenticated?(client: ClientInfo, success: boolean): void;
   subscribed?(client: ClientInfo, filter: string, qos: QoS, reasonCode: number): void;
   unsubscribed?(client: ClientInfo, filter: string): void;
   packetReceived?(client: ClientInfo, type: number): void;
+  /** The broker finished handling one socket read (or timer) and handed its output to the sockets. */
+  batchEnded?(): void;
+}
+
+/** A span of work on one message; `end` takes an error type when the work failed. */
+export interface TraceSpan {
+  end(errorType?: string): void;
+}
+
+/** The trace of one published message: its spans are children of the publish span. */
+export interface PublishTrace extends TraceSpan {
+  /** Trace and span ids for log lines written about this message. */
+  readonly logFields: Readonly<Record<string, string>>;
+  child(name: 'authorize' | 'route' | 'persist'): TraceSpan;
+  /** One delivery to one subscriber; its context travels to 5.0 subscribers as `traceparent`. */
+  deliver(subscriber: ClientInfo, qos: QoS): DeliveryTrace;
+}
+
+export interface DeliveryTrace extends TraceSpan {
+  readonly traceparent: string;
+  readonly tracestate: string | undefined;
+}
+
+/**
+ * Traces each message's path. `startPublish` runs for every PUBLISH and returns undefined for messages
+ * that are not sampled, so an untraced message costs one call and nothing after it.
+ */
+export interface MessageTracer {
+  startPublish(publisher: ClientInfo | undefined, msg: Message): PublishTrace | undefined;
 }
 
 /**
@@ -100,5 +131,23 @@ export interface BrokerHooks {
   authorizer?: Authorizer;
   rateLimiter?: RateLimiter;
   observer?: BrokerObserver;
+  tracer?: MessageTracer;
   cluster?: ClusterBus;
+}
+
+/** One observer that calls several, for metrics and tracing side by side. */
+export function combineObservers(...observers: (BrokerObserver | undefined)[]): BrokerObserver | undefined {
+  const list = observers.filter((o): o is BrokerObserver => o !== undefined);
+  if (list.length <= 1) return list[0];
+  const combined: BrokerObserver = {};
+  const keys = new Set(list.flatMap((o) => Object.keys(o) as (keyof BrokerObserver)[]));
+  for (const key of keys) {
+    const fns = list.map((o) => o[key]?.bind(o)).filter((f) => f !== undefined) as ((
+      ...a: unknown[]
+    ) => void)[];
+    (combined as Record<string, (...a: unknown[]) => void>)[key] = (...args: unknown[]) => {
+      for (const fn of fns) fn(...args);
+    };
+  }
+  return combined;
 }

@@ -1,4 +1,6 @@
 import type { Properties, QoS } from '@fluxmq/codec';
+import { performance } from 'node:perf_hooks';
+import type { DeliveryTrace, PublishTrace } from './hooks';
 import type { SharedGroup } from './subscription-tree';
 
 /**
@@ -7,6 +9,10 @@ import type { SharedGroup } from './subscription-tree';
  */
 export class Message {
   private owned = false;
+  /** When the broker received it (performance.now()), for the publish-to-delivery latency. */
+  readonly receivedAt = performance.now();
+  /** Set when the message is sampled for tracing. */
+  trace: PublishTrace | undefined;
 
   constructor(
     readonly topic: string,
@@ -59,6 +65,8 @@ export interface Outgoing {
   packetId: number;
   /** QoS 2: PUBREC received and PUBREL sent; only PUBCOMP is awaited. */
   released: boolean;
+  /** The delivery span, open until the subscriber acknowledges. */
+  trace?: DeliveryTrace;
 }
 
 /** A FIFO with O(1) push and shift, for session queues that may hold many thousands of messages. */

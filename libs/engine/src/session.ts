@@ -45,7 +45,7 @@ export class Session {
     if (qos === 0) {
       if (c) {
         if (c.backlogged()) this.broker.drop('qos0_not_writable', msg, this.clientId);
-        else c.writePublish(msg, 0, retain, subIds, 0, false);
+        else this.writeQos0(c, msg, retain, subIds);
       } else if (this.broker.config.queueQos0) {
         this.enqueue({
           msg: msg.own(),
@@ -86,14 +86,22 @@ export class Session {
       return;
     }
     if (out.qos === 0) {
-      c.writePublish(out.msg, 0, out.retain, out.subscriptionIds, 0, false);
+      this.writeQos0(c, out.msg, out.retain, out.subscriptionIds);
       return;
     }
     out.packetId = this.allocatePacketId();
     this.inflight.set(out.packetId, out);
-    if (!c.writePublish(out.msg, out.qos, out.retain, out.subscriptionIds, out.packetId, false)) {
+    out.trace = out.msg.trace?.deliver(c, out.qos);
+    if (!c.writePublish(out.msg, out.qos, out.retain, out.subscriptionIds, out.packetId, false, out.trace)) {
       this.inflight.delete(out.packetId); // too large for this client: dropped as if delivered (spec 3.1.2.25)
+      out.trace?.end('too_large');
     } else out.msg.own();
+  }
+
+  private writeQos0(c: Client, msg: Message, retain: boolean, subIds: number[] | undefined): void {
+    const trace = msg.trace?.deliver(c, 0);
+    const written = c.writePublish(msg, 0, retain, subIds, 0, false, trace);
+    trace?.end(written ? undefined : 'too_large');
   }
 
   /** Sends queued messages while the window and the socket allow. */
@@ -109,8 +117,11 @@ export class Session {
   }
 
   /** PUBACK, or PUBCOMP, or a PUBREC with a failure code: the message is done. */
-  complete(packetId: number): boolean {
-    if (!this.inflight.delete(packetId)) return false;
+  complete(packetId: number, errorType?: string): boolean {
+    const out = this.inflight.get(packetId);
+    if (!out) return false;
+    this.inflight.delete(packetId);
+    out.trace?.end(errorType);
     this.pump();
     return true;
   }
@@ -131,7 +142,8 @@ export class Session {
       else if (out.msg.isExpired(Date.now())) {
         this.inflight.delete(out.packetId);
         this.broker.drop('expired', out.msg, this.clientId);
-      } else c.writePublish(out.msg, out.qos, out.retain, out.subscriptionIds, out.packetId, true);
+        out.trace?.end('expired');
+      } else c.writePublish(out.msg, out.qos, out.retain, out.subscriptionIds, out.packetId, true, out.trace);
     }
     this.pump();
   }
@@ -144,13 +156,22 @@ export class Session {
     const keep: Outgoing[] = [];
     const moved: Outgoing[] = [];
     for (const out of this.inflight.values()) if (out.group && !out.released) moved.push(out);
-    for (const out of moved) this.inflight.delete(out.packetId);
+    for (const out of moved) {
+      this.inflight.delete(out.packetId);
+      out.trace?.end('handed_off');
+    }
     for (const out of this.queue.clear()) (out.group ? moved : keep).push(out);
     for (const out of keep) this.queue.push(out);
     for (const out of moved) {
       // Nobody else online to take it: keep it here for when this member returns.
       if (!this.broker.deliverShared(out.group!, out.msg, this)) this.queue.push({ ...out, packetId: 0 });
     }
+  }
+
+  /** The session is gone: close the delivery spans of what was still in flight. */
+  abandon(): void {
+    for (const out of this.inflight.values()) out.trace?.end('session_ended');
+    this.inflight.clear();
   }
 
   private allocatePacketId(): number {

@@ -10,7 +10,7 @@ export function handlePuback(client: Client, packet: AckPacket): void {
 export function handlePubrec(client: Client, packet: AckPacket): void {
   const session = client.session!;
   if (packet.reasonCode >= 0x80) {
-    session.complete(packet.packetId); // the client refused the message: it is done (spec 4.3.3)
+    session.complete(packet.packetId, 'refused'); // the client refused the message: it is done (spec 4.3.3)
     return;
   }
   if (session.release(packet.packetId)) client.writePubrel(packet.packetId);

@@ -34,6 +34,7 @@ function refuse(client: Client, reasonCode: number, why: string): void {
     reasonCode: v5 ? reasonCode : returnCodeFor(reasonCode),
     properties: v5 ? { reasonString: why } : undefined,
   });
+  client.broker.stats.count(client.broker.stats.connacks, reasonCode);
   client.broker.observer?.connectRefused?.(client, reasonCode);
   client.terminate('not_authorized', reasonCode);
 }
@@ -101,10 +102,15 @@ export function handleConnect(client: Client, packet: ConnectPacket): Promise<vo
 
 function accept(client: Client, packet: ConnectPacket, assigned: boolean, auth: AuthResult): void {
   if (client.state === ClientState.Closed) return; // the socket went away while authentication ran
+  const broker = client.broker;
+  if (broker.hooks.authenticator) {
+    if (auth.ok) broker.stats.authSuccesses++;
+    else broker.stats.authFailures++;
+    broker.observer?.authenticated?.(client, auth.ok);
+  }
   if (!auth.ok) return refuse(client, auth.reasonCode, auth.reason ?? 'authentication failed');
   if (auth.username !== undefined) client.username = auth.username;
 
-  const broker = client.broker;
   const config = broker.config;
   const v5 = client.protocolVersion === 5;
   const props = packet.properties;
@@ -144,6 +150,7 @@ function accept(client: Client, packet: ConnectPacket, assigned: boolean, auth: 
   const stats = broker.stats;
   stats.clientsConnected++;
   if (stats.clientsConnected > stats.clientsMaximum) stats.clientsMaximum = stats.clientsConnected;
+  stats.count(stats.connacks, 0);
   client.writePacket({
     type: PacketType.CONNACK,
     sessionPresent: present,

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { PacketType, ReasonCode, type Properties, type PublishPacket } from '@fluxmq/codec';
 import type { Client } from '../client';
+import type { TraceSpan } from '../hooks';
 import { Message } from '../message';
 import { topicNameError } from '../topics';
 
@@ -76,28 +77,8 @@ export function handlePublish(client: Client, packet: PublishPacket): Promise<vo
   const stats = broker.stats;
   stats.messagesReceived++;
   stats.publishReceived[packet.qos]++;
+  stats.payloadBytesReceived[packet.qos] += packet.payload.length;
 
-  if (props?.payloadFormatIndicator === 1 && !isUtf8(packet.payload)) {
-    return acknowledge(client, packet, ReasonCode.PayloadFormatInvalid, 'payload is not valid UTF-8');
-  }
-  const limiter = broker.hooks.rateLimiter;
-  if (limiter?.allowPublish && !limiter.allowPublish(client, packet.payload.length)) {
-    broker.drop('rate_limited', undefined, client.clientId);
-    return acknowledge(client, packet, ReasonCode.MessageRateTooHigh, 'message rate too high');
-  }
-  const authorizer = broker.hooks.authorizer;
-  if (!authorizer) return route(client, packet, topic);
-  const allowed = authorizer.canPublish(client, topic, packet.qos, packet.retain);
-  if (allowed instanceof Promise) {
-    // The payload is a view into a socket buffer that later reads may not keep: copy it while we wait.
-    const held = { ...packet, payload: Buffer.from(packet.payload) };
-    return allowed.then((ok) => (ok ? route(client, held, topic) : deny(client, held)));
-  }
-  return allowed ? route(client, packet, topic) : deny(client, packet);
-}
-
-function route(client: Client, packet: PublishPacket, topic: string): void {
-  const props = packet.properties;
   const expiry = props?.messageExpiryInterval;
   const msg = new Message(
     topic,
@@ -108,15 +89,58 @@ function route(client: Client, packet: PublishPacket, topic: string): void {
     client.clientId,
     expiry !== undefined ? Date.now() + expiry * 1000 : 0,
   );
+  const trace = broker.hooks.tracer?.startPublish(client, msg);
+  msg.trace = trace;
+
+  if (props?.payloadFormatIndicator === 1 && !isUtf8(packet.payload)) {
+    trace?.end('payload_format_invalid');
+    return acknowledge(client, packet, ReasonCode.PayloadFormatInvalid, 'payload is not valid UTF-8');
+  }
+  const limiter = broker.hooks.rateLimiter;
+  if (limiter?.allowPublish && !limiter.allowPublish(client, packet.payload.length)) {
+    broker.drop('rate_limited', msg, client.clientId);
+    trace?.end('rate_limited');
+    return acknowledge(client, packet, ReasonCode.MessageRateTooHigh, 'message rate too high');
+  }
+  const authorizer = broker.hooks.authorizer;
+  if (!authorizer) return route(client, packet, msg);
+  const span = trace?.child('authorize');
+  const allowed = authorizer.canPublish(client, topic, packet.qos, packet.retain);
+  if (allowed instanceof Promise) {
+    msg.own(); // the payload is a view into a socket buffer that later reads may not keep
+    return allowed.then((ok) => authorized(client, packet, msg, ok, span));
+  }
+  authorized(client, packet, msg, allowed, span);
+}
+
+function authorized(
+  client: Client,
+  packet: PublishPacket,
+  msg: Message,
+  allowed: boolean,
+  span: TraceSpan | undefined,
+): void {
+  if (allowed) {
+    span?.end();
+    return route(client, packet, msg);
+  }
+  span?.end('not_authorized');
+  const broker = client.broker;
+  broker.log.info('publish not authorized', {
+    clientId: client.clientId,
+    topic: msg.topic,
+    ...msg.trace?.logFields,
+  });
+  broker.drop('not_authorized', msg, client.clientId);
+  msg.trace?.end('not_authorized');
+  acknowledge(client, packet, ReasonCode.NotAuthorized, `not authorized to publish to ${msg.topic}`);
+}
+
+function route(client: Client, packet: PublishPacket, msg: Message): void {
   const delivered = client.broker.publish(msg, client);
   if (packet.qos === 2) client.session!.inboundQos2.add(packet.packetId);
   acknowledge(client, packet, delivered > 0 ? ReasonCode.Success : ReasonCode.NoMatchingSubscribers);
-}
-
-function deny(client: Client, packet: PublishPacket): void {
-  client.broker.log.info('publish not authorized', { clientId: client.clientId, topic: packet.topic });
-  client.broker.drop('not_authorized', undefined, client.clientId);
-  acknowledge(client, packet, ReasonCode.NotAuthorized, `not authorized to publish to ${packet.topic}`);
+  msg.trace?.end();
 }
 
 /** PUBACK or PUBREC; 3.1.1 has no reason codes, so there it is a plain acknowledgement. */

@@ -50,6 +50,7 @@ function subscribe(
       });
       broker.observer?.subscribed?.(client, sub.filter, sub.qos, code);
       problems.push(`${sub.filter}: ${why}`);
+      broker.stats.subscribesRefused++;
       return client.protocolVersion === 5 ? code : 0x80;
     }
     const shared = parseSharedFilter(sub.filter);
@@ -67,6 +68,7 @@ function subscribe(
       identifiers: identifier === undefined ? undefined : [identifier],
     };
     const existed = broker.subscribe(session, entry);
+    broker.stats.subscribesGranted++;
     broker.observer?.subscribed?.(client, sub.filter, qos, qos);
     if (entry.group === undefined) retainedToSend.push({ entry, isNew: !existed });
     return qos;
