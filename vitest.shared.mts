@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 
 const root = import.meta.dirname;
-const libs = ['codec', 'config', 'engine', 'listeners', 'server'];
+const libs = ['codec', 'config', 'engine', 'listeners', 'server', 'telemetry'];
 
 export const workspaceAliases = Object.fromEntries(
   libs.map((name) => [`@fluxmq/${name}`, resolve(root, `libs/${name}/src/index.ts`)]),

@@ -3,6 +3,8 @@ import type { Logger } from '@fluxmq/engine';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { HealthController } from './health/health.controller';
 import { MqttModule } from './mqtt/mqtt.module';
+import { MetricsController } from './telemetry/metrics.controller';
+import { SamplingController } from './telemetry/sampling.controller';
 import { FLUX_CONFIG, FLUX_LOGGER } from './tokens';
 
 /** The composition root: configuration in, the MQTT engine and the admin HTTP surface out. */
@@ -13,7 +15,7 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [MqttModule],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController, SamplingController],
       providers: [
         { provide: FLUX_CONFIG, useValue: config },
         { provide: FLUX_LOGGER, useValue: logger },

@@ -4,6 +4,7 @@ import { createJsonLogger } from '@fluxmq/server';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { NestJsonLogger } from './nest-logger';
+import { startOtelSdk } from './telemetry/otel-sdk';
 
 function readConfig(): FluxConfig {
   try {
@@ -18,6 +19,8 @@ function readConfig(): FluxConfig {
 
 async function bootstrap(): Promise<void> {
   const config = readConfig();
+  // Before Nest and the broker exist, so the tracer provider is in place when the engine asks for it.
+  const stopOtel = startOtelSdk(config.telemetry);
   const logger = createJsonLogger(config.log.level);
   const app = await NestFactory.create(AppModule.forRoot(config, logger), {
     logger: new NestJsonLogger(logger),
@@ -27,10 +30,13 @@ async function bootstrap(): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.info('shutting down', { signal });
-      app.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
+      app
+        .close()
+        .then(() => stopOtel?.())
+        .then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
     });
   }
   await app.listen(config.http.port, config.http.host);

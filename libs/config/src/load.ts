@@ -50,6 +50,11 @@ function fromEnv(env: NodeJS.ProcessEnv): Plain {
     if (raw === undefined || raw === '') continue;
     let value: unknown = raw;
     if (typeof example === 'number') value = Number(raw);
+    else if (Array.isArray(example))
+      value = raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
     else if (typeof example === 'boolean') {
       if (raw !== 'true' && raw !== 'false')
         throw new ConfigError(`${name} must be true or false, got "${raw}"`);

@@ -127,6 +127,49 @@ export const mqttSchema = z.object({
     .describe('Subscriptions one session may hold'),
 });
 
+export const samplingSchema = z.object({
+  sampleRatio: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(1)
+    .describe('Share of messages without a sampled parent that start a trace (parent-based ratio)'),
+  alwaysSampleClients: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('Client ids whose messages and control packets are always traced (comma-separated in env)'),
+  alwaysSampleTopics: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('Topic filters whose messages are always traced (comma-separated in env)'),
+});
+
+export const telemetrySchema = z.object({
+  metrics: z
+    .object({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe('Serve Prometheus metrics at GET /metrics on the admin port'),
+    })
+    .prefault({}),
+  tracing: z
+    .object({
+      enabled: z
+        .boolean()
+        .default(false)
+        .describe('Trace messages with OpenTelemetry and export them over OTLP/HTTP'),
+      endpoint: z
+        .string()
+        .default('')
+        .describe(
+          'OTLP/HTTP base URL, e.g. http://localhost:4318; empty = OTEL_EXPORTER_OTLP_* or the default',
+        ),
+      ...samplingSchema.shape,
+    })
+    .prefault({}),
+});
+
 export const configSchema = z.object({
   log: z
     .object({
@@ -144,6 +187,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   mqtt: mqttSchema.prefault({}),
+  telemetry: telemetrySchema.prefault({}),
   sys: z
     .object({
       enabled: z.boolean().default(true).describe('Publish $SYS/broker/... statistics'),
@@ -155,5 +199,7 @@ export const configSchema = z.object({
 export type FluxConfig = z.infer<typeof configSchema>;
 export type MqttConfig = z.infer<typeof mqttSchema>;
 export type ListenersConfig = z.infer<typeof listenersSchema>;
+export type TelemetryConfig = z.infer<typeof telemetrySchema>;
+export type SamplingConfig = z.infer<typeof samplingSchema>;
 /** What callers may pass: every key optional, at any depth. */
 export type FluxConfigInput = z.input<typeof configSchema>;

@@ -70,3 +70,10 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('list settings', () => {
+  it('reads comma-separated FLUXMQ_* lists', () => {
+    const config = loadConfig({ env: { FLUXMQ_TELEMETRY_TRACING_ALWAYS_SAMPLE_CLIENTS: 'a, b,,c' } });
+    expect(config.telemetry.tracing.alwaysSampleClients).toEqual(['a', 'b', 'c']);
+  });
+});

@@ -1,2 +1,8 @@
-export { startBrokerServer, VERSION, type BrokerServer, type BrokerServerOptions } from './server';
+export {
+  startBrokerServer,
+  VERSION,
+  type BrokerServer,
+  type BrokerServerOptions,
+  type MetricsRegistries,
+} from './server';
 export { createJsonLogger, type LogLevel } from './logger';

@@ -1,4 +1,5 @@
 import type { Logger } from '@fluxmq/engine';
+import { trace } from '@opentelemetry/api';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -11,7 +12,12 @@ export function createJsonLogger(level: LogLevel, write: (line: string) => void 
     (lvl: Exclude<LogLevel, 'silent'>) =>
     (msg: string, fields?: Record<string, unknown>): void => {
       if (RANK[lvl] < min) return;
-      write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields }) + '\n');
+      // A line written inside an active span carries its ids, so logs and traces join up.
+      const span = fields?.['trace_id'] === undefined ? trace.getActiveSpan() : undefined;
+      const ids = span
+        ? { trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId }
+        : undefined;
+      write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...ids, ...fields }) + '\n');
     };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }

@@ -1,19 +1,38 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FluxConfig } from '@fluxmq/config';
-import { Broker, SysTopics, type BrokerHooks, type Logger } from '@fluxmq/engine';
+import { Broker, combineObservers, SysTopics, type BrokerHooks, type Logger } from '@fluxmq/engine';
 import { startListeners } from '@fluxmq/listeners';
+import {
+  LatencyHistogram,
+  latencyObserver,
+  OtelTracing,
+  registerBrokerMetrics,
+  SamplingPolicy,
+} from '@fluxmq/telemetry';
+import { trace } from '@opentelemetry/api';
+import { Registry, type OpenMetricsContentType } from 'prom-client';
 import { createJsonLogger } from './logger';
 
 export const VERSION: string = JSON.parse(
   readFileSync(join(__dirname, '..', 'package.json'), 'utf8'),
 ).version;
 
+/** The same metrics in both exposition formats: exemplars exist only in OpenMetrics. */
+export interface MetricsRegistries {
+  prometheus: Registry;
+  openMetrics: Registry<OpenMetricsContentType>;
+}
+
 export interface BrokerServer {
   readonly broker: Broker;
   readonly config: FluxConfig;
   /** Bound ports by listener name: `tcp`, `ws`. */
   readonly ports: Readonly<Record<string, number>>;
+  /** Present when `telemetry.metrics.enabled`. */
+  readonly metrics: MetricsRegistries | undefined;
+  /** Present when `telemetry.tracing.enabled`; `update` changes sampling at run time. */
+  readonly sampling: SamplingPolicy | undefined;
   close(): Promise<void>;
 }
 
@@ -23,15 +42,37 @@ export interface BrokerServerOptions {
 }
 
 /**
- * Builds a running broker from a configuration: the engine, its `$SYS` publisher and its listeners. The
- * NestJS app and the tests both start the broker through this one function.
+ * Builds a running broker from a configuration: the engine with its telemetry, its `$SYS` publisher and
+ * its listeners. The NestJS app and the tests both start the broker through this one function. Tracing
+ * uses the globally registered OpenTelemetry tracer provider (the app starts the SDK before this).
  */
 export async function startBrokerServer(
   config: FluxConfig,
   options: BrokerServerOptions = {},
 ): Promise<BrokerServer> {
   const logger = options.logger ?? createJsonLogger(config.log.level);
-  const broker = new Broker({ config: config.mqtt, hooks: options.hooks, logger });
+  const { metrics: metricsConfig, tracing: tracingConfig } = config.telemetry;
+  const latency = metricsConfig.enabled ? new LatencyHistogram() : undefined;
+  const sampling = tracingConfig.enabled ? new SamplingPolicy(tracingConfig) : undefined;
+  const tracing = sampling ? new OtelTracing(trace.getTracer('fluxmq', VERSION), sampling) : undefined;
+  const hooks: BrokerHooks = {
+    ...options.hooks,
+    observer: combineObservers(
+      options.hooks?.observer,
+      latency && latencyObserver(latency),
+      tracing?.observer,
+    ),
+    tracer: tracing,
+  };
+  const broker = new Broker({ config: config.mqtt, hooks, logger });
+  let metrics: MetricsRegistries | undefined;
+  if (latency) {
+    const openMetrics = new Registry<OpenMetricsContentType>();
+    openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    metrics = { prometheus: new Registry(), openMetrics };
+    registerBrokerMetrics(metrics.prometheus, broker, latency, VERSION);
+    registerBrokerMetrics(metrics.openMetrics, broker, latency, VERSION);
+  }
   const sys = config.sys.enabled ? new SysTopics(broker, config.sys.intervalSeconds, VERSION) : undefined;
   let listeners;
   try {
@@ -49,6 +90,8 @@ export async function startBrokerServer(
     broker,
     config,
     ports: listeners.ports,
+    metrics,
+    sampling,
     async close() {
       sys?.stop();
       await broker.close();

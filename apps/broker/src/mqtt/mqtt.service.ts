@@ -1,6 +1,7 @@
 import type { FluxConfig } from '@fluxmq/config';
 import type { Broker, Logger } from '@fluxmq/engine';
-import { startBrokerServer, type BrokerServer } from '@fluxmq/server';
+import { startBrokerServer, type BrokerServer, type MetricsRegistries } from '@fluxmq/server';
+import type { SamplingPolicy } from '@fluxmq/telemetry';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { FLUX_CONFIG, FLUX_LOGGER } from '../tokens';
 
@@ -21,6 +22,14 @@ export class MqttService implements OnApplicationBootstrap, OnApplicationShutdow
 
   get ports(): Readonly<Record<string, number>> {
     return this.server?.ports ?? {};
+  }
+
+  get metrics(): MetricsRegistries | undefined {
+    return this.server?.metrics;
+  }
+
+  get sampling(): SamplingPolicy | undefined {
+    return this.server?.sampling;
   }
 
   async onApplicationBootstrap(): Promise<void> {

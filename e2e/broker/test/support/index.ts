@@ -8,3 +8,5 @@ export * from './raw-client';
 export * from './target';
 export * from './wait';
 export * from './worker-clients';
+export * from './app-process';
+export * from './otlp-receiver';

@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  LOCAL_PORTS,
+  OtlpReceiver,
+  startApp,
+  waitUntil,
+  type AppProcess,
+  type ReceivedSpan,
+} from './support';
+
+// OTLP span kinds (proto enum): 1 internal, 2 server, 4 producer, 5 consumer.
+const KIND = { internal: 1, server: 2, producer: 4, consumer: 5 };
+
+describe('OpenTelemetry tracing', () => {
+  let app: AppProcess | undefined;
+  let receiver: OtlpReceiver | undefined;
+  const clients: MqttClient[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.map((c) => c.endAsync(true)));
+    clients.length = 0;
+    await app?.stop();
+    await receiver?.close();
+    app = receiver = undefined;
+  });
+
+  async function start(
+    env: Record<string, string>,
+  ): Promise<{ url: string; http: string; spans: ReceivedSpan[] }> {
+    receiver = await OtlpReceiver.start();
+    app = await startApp([], {
+      ...LOCAL_PORTS,
+      FLUXMQ_TELEMETRY_TRACING_ENABLED: 'true',
+      FLUXMQ_TELEMETRY_TRACING_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      ...env,
+    });
+    return {
+      url: `mqtt://127.0.0.1:${app.ports['tcp']}`,
+      http: `http://127.0.0.1:${app.ports['http']}`,
+      spans: receiver.spans,
+    };
+  }
+
+  async function connect(url: string, options: mqtt.IClientOptions): Promise<MqttClient> {
+    const c = await mqtt.connectAsync(url, { reconnectPeriod: 0, ...options });
+    clients.push(c);
+    return c;
+  }
+
+  function nextMessage(c: MqttClient): Promise<IPublishPacket> {
+    return new Promise((r) => c.once('message', (_t, _p, packet) => r(packet)));
+  }
+
+  it('continues the publisher’s trace through publish, route and one delivery span per subscriber', async () => {
+    const { url, spans } = await start({});
+    const sub5 = await connect(url, { clientId: 'sub-v5', protocolVersion: 5 });
+    const sub4 = await connect(url, { clientId: 'sub-v4', protocolVersion: 4 });
+    await sub5.subscribeAsync('t/+', { qos: 1 });
+    await sub4.subscribeAsync('t/#', { qos: 0 });
+    const pub = await connect(url, { clientId: 'pub', protocolVersion: 5 });
+    const traceId = randomBytes(16).toString('hex');
+    const parentId = randomBytes(8).toString('hex');
+    const got5 = nextMessage(sub5);
+    const got4 = nextMessage(sub4);
+    await pub.publishAsync('t/1', 'hello', {
+      qos: 1,
+      properties: { userProperties: { traceparent: `00-${traceId}-${parentId}-01`, other: 'kept' } },
+    });
+    const [p5, p4] = await Promise.all([got5, got4]);
+
+    await waitUntil(() => spans.filter((s) => s.name === 'deliver').length === 2, 5000, 'two delivery spans');
+    const publish = spans.find((s) => s.name === 'publish')!;
+    expect(publish).toMatchObject({ traceId, parentSpanId: parentId, kind: KIND.consumer });
+    expect(publish.attributes).toMatchObject({
+      'messaging.system': 'mqtt',
+      'messaging.operation.type': 'receive',
+      'messaging.operation.name': 'publish',
+      'messaging.destination.name': 't/1',
+      'messaging.client.id': 'pub',
+      'messaging.message.body.size': 5,
+      'messaging.mqtt.qos': 1,
+      'messaging.mqtt.retain': false,
+      'network.peer.address': '127.0.0.1',
+      'network.protocol.version': '5.0',
+    });
+    expect(publish.resource['service.name']).toBe('fluxmq');
+    const route = spans.find((s) => s.name === 'route')!;
+    expect(route).toMatchObject({ traceId, parentSpanId: publish.spanId, kind: KIND.internal });
+    const deliveries = spans.filter((s) => s.name === 'deliver');
+    for (const d of deliveries)
+      expect(d).toMatchObject({ traceId, parentSpanId: publish.spanId, kind: KIND.producer });
+    const to5 = deliveries.find((d) => d.attributes['messaging.client.id'] === 'sub-v5')!;
+    expect(to5.attributes).toMatchObject({ 'messaging.operation.type': 'send', 'messaging.mqtt.qos': 1 });
+    expect(deliveries.find((d) => d.attributes['messaging.client.id'] === 'sub-v4')).toBeDefined();
+
+    // The 5.0 subscriber gets its delivery span's context; its own processing joins the same trace.
+    expect(p5.properties?.userProperties).toMatchObject({
+      traceparent: `00-${traceId}-${to5.spanId}-01`,
+      other: 'kept',
+    });
+    expect(p4.properties).toBeUndefined(); // 3.1.1 has no user properties to carry it
+  });
+
+  it('starts a trace for a publish without context, and traces connect and subscribe', async () => {
+    const { url, spans } = await start({});
+    const c = await connect(url, { clientId: 'solo', protocolVersion: 5 });
+    await c.subscribeAsync('s/x', { qos: 0 });
+    const got = nextMessage(c);
+    await c.publishAsync('s/x', 'x', { qos: 0 });
+    const packet = await got;
+    await waitUntil(() => spans.some((s) => s.name === 'deliver'), 5000, 'a delivery span');
+    const publish = spans.find((s) => s.name === 'publish')!;
+    expect(publish.parentSpanId).toBe('');
+    expect(String(packet.properties?.userProperties?.['traceparent'])).toContain(publish.traceId);
+    const connect5 = spans.find((s) => s.name === 'connect')!;
+    expect(connect5).toMatchObject({ kind: KIND.server });
+    expect(connect5.attributes).toMatchObject({
+      'messaging.client.id': 'solo',
+      'messaging.mqtt.reason_code': 0,
+    });
+    expect(spans.find((s) => s.name === 'subscribe')!.attributes['messaging.destination.name']).toBe('s/x');
+  });
+
+  it('samples by ratio and by always-traced topics, changeable at run time', async () => {
+    const { url, http, spans } = await start({ FLUXMQ_TELEMETRY_TRACING_SAMPLE_RATIO: '0' });
+    const c = await connect(url, { clientId: 'quiet', protocolVersion: 5 });
+    await c.subscribeAsync('#', { qos: 0 });
+    let got = nextMessage(c);
+    await c.publishAsync('plain/a', 'a', { qos: 0 });
+    expect((await got).properties?.userProperties).toBeUndefined();
+
+    const res = await fetch(`${http}/api/telemetry/sampling`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sampleRatio: 0, alwaysSampleTopics: ['vip/#'] }),
+    });
+    expect(res.status).toBe(200);
+    got = nextMessage(c);
+    await c.publishAsync('vip/a', 'b', { qos: 0 });
+    expect((await got).properties?.userProperties?.['traceparent']).toBeDefined();
+    await waitUntil(() => spans.some((s) => s.name === 'publish'), 5000, 'a publish span');
+    expect(
+      spans.filter((s) => s.name === 'publish').map((s) => s.attributes['messaging.destination.name']),
+    ).toEqual(['vip/a']);
+    expect(spans.some((s) => s.name === 'connect')).toBe(false); // ratio 0, client not listed
+
+    const bad = await fetch(`${http}/api/telemetry/sampling`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sampleRatio: 7 }),
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('sampleRatio');
+  });
+});

@@ -1,0 +1,5 @@
+export { LatencyHistogram, LATENCY_BUCKETS } from './latency';
+export { latencyObserver, registerBrokerMetrics } from './metrics';
+export { SamplingPolicy } from './sampling';
+export { extractTraceContext, formatTraceparent } from './trace-context';
+export { OtelTracing } from './tracer';
