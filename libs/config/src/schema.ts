@@ -6,24 +6,94 @@ import { z } from 'zod';
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().int().min(0).max(0xffffffff);
 
-const listener = (defaults: { port: number }) => ({
-  enabled: z.boolean().default(true).describe('Whether this listener accepts connections'),
+const listener = (defaults: { port: number; enabled: boolean }) => ({
+  enabled: z.boolean().default(defaults.enabled).describe('Whether this listener accepts connections'),
   host: z.string().min(1).default('0.0.0.0').describe('Interface address to bind'),
   port: port.default(defaults.port).describe('TCP port; 0 picks a free one'),
+  maxConnections: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe(
+      'Connections this listener holds at once; more are closed at accept and counted; 0 = unlimited',
+    ),
 });
+
+const websocket = {
+  path: z.string().startsWith('/').default('/mqtt').describe('HTTP path of the WebSocket endpoint'),
+  allowedOrigins: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      'Origin headers (scheme://host[:port]) allowed to upgrade, others get HTTP 403; requests without ' +
+        'Origin (non-browser clients) always pass; empty = any (comma-separated in env)',
+    ),
+};
+
+const tls = {
+  certFile: z
+    .string()
+    .default('')
+    .describe('PEM server certificate (chain); required when enabled; reloaded when the file changes'),
+  keyFile: z
+    .string()
+    .default('')
+    .describe('PEM private key of the certificate; required when enabled; reloaded when the file changes'),
+  caFile: z
+    .string()
+    .default('')
+    .describe(
+      'PEM CA certificates that sign client certificates; required unless clientCertificates is none',
+    ),
+  clientCertificates: z
+    .enum(['none', 'optional', 'required'])
+    .default('none')
+    .describe(
+      'mTLS: none = not asked for; optional = a client may present one (verified against caFile); ' +
+        'required = connections without a valid one are refused',
+    ),
+};
+
+/** An enabled TLS listener cannot start without its files: say which key is missing, not just "invalid". */
+function requireTlsFiles(
+  name: string,
+  value: { enabled: boolean; certFile: string; keyFile: string; caFile: string; clientCertificates: string },
+  ctx: z.RefinementCtx,
+): void {
+  if (!value.enabled) return;
+  const missing = (key: 'certFile' | 'keyFile' | 'caFile', why: string): void => {
+    // The variable too: configured through FLUXMQ_*, that is the name the operator typed.
+    const variable = `FLUXMQ_LISTENERS_${name}_${key.replace('File', '_FILE')}`.toUpperCase();
+    const message = `listeners.${name}.${key} (${variable}) must name a PEM file ${why}`;
+    ctx.addIssue({ code: 'custom', path: [key], message });
+  };
+  if (!value.certFile) missing('certFile', `when listeners.${name}.enabled is true`);
+  if (!value.keyFile) missing('keyFile', `when listeners.${name}.enabled is true`);
+  if (value.clientCertificates !== 'none' && !value.caFile) {
+    missing('caFile', `when listeners.${name}.clientCertificates is ${value.clientCertificates}`);
+  }
+}
 
 export const listenersSchema = z.object({
   tcp: z
-    .object(listener({ port: 1883 }))
+    .object(listener({ port: 1883, enabled: true }))
     .prefault({})
     .describe('MQTT over plain TCP'),
   ws: z
-    .object({
-      ...listener({ port: 8083 }),
-      path: z.string().startsWith('/').default('/mqtt').describe('HTTP path of the WebSocket endpoint'),
-    })
+    .object({ ...listener({ port: 8083, enabled: true }), ...websocket })
     .prefault({})
     .describe('MQTT over WebSocket (subprotocols mqtt, mqttv3.1)'),
+  tls: z
+    .object({ ...listener({ port: 8883, enabled: false }), ...tls })
+    .superRefine((value, ctx) => requireTlsFiles('tls', value, ctx))
+    .prefault({})
+    .describe('MQTT over TLS'),
+  wss: z
+    .object({ ...listener({ port: 8084, enabled: false }), ...websocket, ...tls })
+    .superRefine((value, ctx) => requireTlsFiles('wss', value, ctx))
+    .prefault({})
+    .describe('MQTT over secure WebSocket (TLS)'),
 });
 
 export const mqttSchema = z.object({
@@ -119,6 +189,14 @@ export const mqttSchema = z.object({
   maxSessionExpiryInterval: seconds
     .default(0xffffffff)
     .describe('Cap on Session Expiry Interval in seconds (4294967295 = never expire)'),
+  maxConnections: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe(
+      'Connections the broker holds at once over all listeners; more are closed at accept; 0 = unlimited',
+    ),
   maxSubscriptionsPerClient: z
     .number()
     .int()

@@ -58,14 +58,18 @@ export class Broker {
     this.hooks.cluster?.attach((msg) => this.route(msg, undefined));
   }
 
-  handleConnection(transport: Transport): void {
-    if (this.closed) {
+  /** False when the connection was refused and destroyed: broker closing or `mqtt.maxConnections` reached. */
+  handleConnection(transport: Transport): boolean {
+    const limit = this.config.maxConnections;
+    // Refused before a Client exists, so not a byte of it is parsed; the listener counts and logs it.
+    if (this.closed || (limit > 0 && this.clients.size >= limit)) {
       transport.destroy();
-      return;
+      return false;
     }
     this.clients.add(new Client(transport, this));
     this.stats.connectionsTotal++;
     this.stats.count(this.stats.connectionsByListener, transport.listener);
+    return true;
   }
 
   // --- output batching: many packets to one socket leave in one write -----------------------------------

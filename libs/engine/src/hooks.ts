@@ -18,6 +18,17 @@ export interface ClientInfo {
 export interface ConnectRequest extends ClientInfo {
   readonly password: Buffer | undefined;
   readonly properties: Properties | undefined;
+  /** The verified TLS client certificate (mTLS), so an authenticator can log a client in by it. */
+  readonly certificate?: ClientCertificate;
+}
+
+/** Identity from a TLS client certificate that the listener verified against its CA. */
+export interface ClientCertificate {
+  /** Subject as Node prints it: one `KEY=value` per line, e.g. `O=Acme\nCN=sensor-17`. */
+  readonly subject: string;
+  readonly commonName?: string;
+  /** Subject Alternative Names with their type: `DNS:host`, `email:a@b`, `URI:spiffe://...`. */
+  readonly subjectAltNames: readonly string[];
 }
 
 export type AuthResult =

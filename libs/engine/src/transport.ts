@@ -1,3 +1,5 @@
+import type { ClientCertificate } from './hooks';
+
 /**
  * A byte stream to one client, whatever carries it (TCP, TLS, WebSocket). Listeners adapt their sockets to
  * this so the engine never sees `net` or `ws`.
@@ -8,6 +10,8 @@ export interface Transport {
   readonly listener: string;
   /** Bytes accepted by `write` but not yet handed to the kernel: the engine's back-pressure signal. */
   readonly bufferedBytes: number;
+  /** The client's verified TLS certificate, on TLS listeners that asked for one and got it. */
+  readonly certificate?: ClientCertificate;
   write(data: Buffer): void;
   /** Hold writes until `uncork`, so many small packets leave in one system call. */
   cork(): void;

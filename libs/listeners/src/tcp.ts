@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Broker, Transport, TransportSink } from '@fluxmq/engine';
+import type { Broker, ClientCertificate, Transport, TransportSink } from '@fluxmq/engine';
+import { ConnectionGate } from './limits';
 
 /** A TCP (or TLS) socket as an engine transport. */
 export class SocketTransport implements Transport {
@@ -8,6 +9,8 @@ export class SocketTransport implements Transport {
   constructor(
     private readonly socket: Socket,
     readonly listener: string,
+    /** The verified client certificate of a TLS socket. */
+    readonly certificate?: ClientCertificate,
   ) {
     this.remoteAddress = socket.remoteAddress ?? '';
   }
@@ -53,9 +56,11 @@ export class SocketTransport implements Transport {
   }
 }
 
-export function createTcpServer(broker: Broker, name = 'tcp'): Server {
+export function createTcpServer(
+  broker: Broker,
+  name = 'tcp',
+  gate: ConnectionGate = new ConnectionGate(broker),
+): Server {
   // Nagle would hold back small PUBLISHes and acks; the engine batches writes itself.
-  return createServer({ noDelay: true }, (socket) =>
-    broker.handleConnection(new SocketTransport(socket, name)),
-  );
+  return createServer({ noDelay: true }, (socket) => gate.admit(new SocketTransport(socket, name)));
 }

@@ -1,4 +1,4 @@
-import { defaultConfig } from '@fluxmq/config';
+import { defaultConfig, type ListenersConfig } from '@fluxmq/config';
 import { Broker } from '@fluxmq/engine';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -13,14 +13,15 @@ describe('WebSocket listener', () => {
   let broker: Broker;
   let listeners: RunningListeners;
 
-  async function start(): Promise<string> {
+  async function start(ws: Partial<ListenersConfig['ws']> = {}): Promise<string> {
     const config = defaultConfig();
     broker = new Broker({ config: config.mqtt });
     listeners = await startListeners(
       broker,
       {
+        ...config.listeners,
         tcp: { ...config.listeners.tcp, enabled: false },
-        ws: { ...config.listeners.ws, host: '127.0.0.1', port: 0 },
+        ws: { ...config.listeners.ws, host: '127.0.0.1', port: 0, ...ws },
       },
       config.mqtt.maxPacketSize,
     );
@@ -32,8 +33,8 @@ describe('WebSocket listener', () => {
     await listeners.close();
   });
 
-  function open(url: string, protocols: string[]): Promise<WebSocket> {
-    const ws = new WebSocket(url, protocols);
+  function open(url: string, protocols: string[], options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
+    const ws = new WebSocket(url, protocols, options);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(ws));
       ws.once('error', reject);
@@ -70,5 +71,20 @@ describe('WebSocket listener', () => {
     await expect(open(`${url}/other`, ['mqtt'])).rejects.toThrow(/400/);
     const res = await fetch(`http:${url.slice(3)}/mqtt`);
     expect(res.status).toBe(426);
+  });
+
+  it('admits only allowed Origins (403 for others), and clients that send no Origin', async () => {
+    const url = `${await start({ allowedOrigins: ['https://app.example.com', 'http://localhost:3000'] })}/mqtt`;
+    const allowed = await open(url, ['mqtt'], { origin: 'https://app.example.com' });
+    const sameButCased = await open(url, ['mqtt'], { origin: 'HTTP://LOCALHOST:3000' });
+    const noOrigin = await open(url, ['mqtt']);
+    await expect(open(url, ['mqtt'], { origin: 'https://evil.example.com' })).rejects.toThrow(/403/);
+    await expect(open(url, ['mqtt'], { origin: 'https://app.example.com:8443' })).rejects.toThrow(/403/);
+    for (const ws of [allowed, sameButCased, noOrigin]) ws.close();
+  });
+
+  it('admits any Origin when allowedOrigins is empty', async () => {
+    const ws = await open(`${await start()}/mqtt`, ['mqtt'], { origin: 'https://anywhere.example' });
+    ws.close();
   });
 });

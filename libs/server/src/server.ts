@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FluxConfig } from '@fluxmq/config';
+import type { FluxConfig, ListenersConfig } from '@fluxmq/config';
 import { Broker, combineObservers, SysTopics, type BrokerHooks, type Logger } from '@fluxmq/engine';
-import { startListeners } from '@fluxmq/listeners';
+import { startListeners, type CertificateReload } from '@fluxmq/listeners';
 import {
   LatencyHistogram,
   latencyObserver,
@@ -27,8 +27,12 @@ export interface MetricsRegistries {
 export interface BrokerServer {
   readonly broker: Broker;
   readonly config: FluxConfig;
-  /** Bound ports by listener name: `tcp`, `ws`. */
+  /** Bound ports by listener name: `tcp`, `ws`, `tls`, `wss`. */
   readonly ports: Readonly<Record<string, number>>;
+  /** Connections refused by `mqtt.maxConnections` or a listener's `maxConnections`, by listener name. */
+  readonly rejectedConnections: Readonly<Record<string, number>>;
+  /** Re-reads the TLS listeners' certificate files now (they are also watched); invalid ones are not used. */
+  reloadCertificates(): CertificateReload[];
   /** Present when `telemetry.metrics.enabled`. */
   readonly metrics: MetricsRegistries | undefined;
   /** Present when `telemetry.tracing.enabled`; `update` changes sampling at run time. */
@@ -83,13 +87,15 @@ export async function startBrokerServer(
     throw err;
   }
   for (const [name, port] of Object.entries(listeners.ports)) {
-    const host = name === 'tcp' ? config.listeners.tcp.host : config.listeners.ws.host;
+    const host = config.listeners[name as keyof ListenersConfig].host;
     logger.info('listener started', { listener: name, host, port });
   }
   return {
     broker,
     config,
     ports: listeners.ports,
+    rejectedConnections: listeners.rejected,
+    reloadCertificates: () => listeners.reload(),
     metrics,
     sampling,
     async close() {

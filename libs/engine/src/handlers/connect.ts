@@ -95,6 +95,7 @@ export function handleConnect(client: Client, packet: ConnectPacket): Promise<vo
     listener: client.listener,
     protocolVersion: client.protocolVersion,
     properties: props,
+    certificate: client.transport.certificate,
   });
   if (result instanceof Promise) return result.then((r) => accept(client, packet, assigned, r));
   return accept(client, packet, assigned, result);
