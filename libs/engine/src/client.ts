@@ -30,6 +30,8 @@ export const enum ClientState {
 const PINGRESP = Buffer.from([0xd0, 0x00]);
 /** How long a closing socket may take to flush its last packets before it is destroyed. */
 const CLOSE_GRACE_MS = 1000;
+/** Longest Reason String sent, in UTF-16 units (at most 3 bytes each in UTF-8, far below the 65535 limit). */
+const MAX_REASON_STRING = 1024;
 
 /** One network connection speaking MQTT: framing, protocol state and the output path. */
 export class Client implements TransportSink, ClientInfo {
@@ -78,6 +80,10 @@ export class Client implements TransportSink, ClientInfo {
   // --- input -------------------------------------------------------------------------------------------
 
   onData(chunk: Buffer): void {
+    // A closed client's socket stays readable while its last packets flush (CLOSE_GRACE_MS). What arrives
+    // then is never parsed: keeping it would let a peer that ignores our FIN make the decoder buffer (and
+    // re-concatenate, quadratically) everything it can send in that second.
+    if (this.state === ClientState.Closed) return;
     this.broker.stats.bytesReceived += chunk.length;
     this.lastSeen = Date.now();
     this.decoder.push(chunk);
@@ -176,8 +182,28 @@ export class Client implements TransportSink, ClientInfo {
     this.transport.write(buf);
   }
 
+  /**
+   * Encodes and sends a control packet (PUBLISH goes through `writePublish`). A 5.0 Reason String may quote
+   * what the client sent (a rejected 65535-byte topic filter, several of them in one SUBACK), so it is
+   * shortened to MAX_REASON_STRING characters: the encoder would throw past 65535 bytes, out of the socket's
+   * data handler, taking the whole broker down. If the packet still exceeds the client's Maximum Packet
+   * Size, the Reason String and User Properties are left out, as the spec requires of every packet that
+   * carries them (e.g. [MQTT-3.4.2-2], [MQTT-3.4.2-3]).
+   */
   writePacket(packet: Packet): void {
-    this.send(encode(packet, this.protocolVersion));
+    const reason = 'properties' in packet ? packet.properties?.reasonString : undefined;
+    if (reason === undefined || this.protocolVersion !== 5 || !('properties' in packet)) {
+      this.send(encode(packet, this.protocolVersion));
+      return;
+    }
+    const properties = packet.properties;
+    const short = reason.length > MAX_REASON_STRING ? `${reason.slice(0, MAX_REASON_STRING)}...` : reason;
+    let buf = encode({ ...packet, properties: { ...properties, reasonString: short } }, 5);
+    if (buf.length > this.maxPacketSize) {
+      const bare = { ...properties, reasonString: undefined, userProperties: undefined };
+      buf = encode({ ...packet, properties: bare }, 5);
+    }
+    this.send(buf);
   }
 
   writePubrel(packetId: number): void {

@@ -1,4 +1,5 @@
 import type { FluxConfigInput } from '@fluxmq/config';
+import type { BrokerServer } from '@fluxmq/server';
 import { onCleanup } from './cleanup';
 import { spawnMosquitto } from './mosquitto-broker';
 import { TARGET, type Target } from './target';
@@ -15,6 +16,11 @@ export interface TestBroker {
   readonly tcpUrl: string;
   /** ws://127.0.0.1:PORT/mqtt */
   readonly wsUrl: string;
+  /**
+   * The in-process engine (FluxMQ mode only; undefined against Mosquitto), for tests that check what the
+   * broker holds: clients, sessions, subscriptions, drop counters.
+   */
+  readonly engine: BrokerServer['broker'] | undefined;
   /** Idempotent; also run automatically after each test. */
   close(): Promise<void>;
 }
@@ -50,15 +56,23 @@ function baseConfig(): FluxConfigInput {
   };
 }
 
-async function startFluxmq(
-  overrides: FluxConfigInput,
-): Promise<{ tcp: number; ws: number; close(): Promise<void> }> {
+async function startFluxmq(overrides: FluxConfigInput): Promise<{
+  tcp: number;
+  ws: number;
+  engine: BrokerServer['broker'];
+  close(): Promise<void>;
+}> {
   // Imported lazily: mosquitto mode must work without loading (or even compiling) the engine.
   const { loadConfig } = await import('@fluxmq/config');
   const { startBrokerServer } = await import('@fluxmq/server');
   const merged = deepMerge(baseConfig() as Plain, overrides as Plain) as FluxConfigInput;
   const server = await startBrokerServer(loadConfig({ env: {}, overrides: merged }));
-  return { tcp: server.ports['tcp'] ?? 0, ws: server.ports['ws'] ?? 0, close: () => server.close() };
+  return {
+    tcp: server.ports['tcp'] ?? 0,
+    ws: server.ports['ws'] ?? 0,
+    engine: server.broker,
+    close: () => server.close(),
+  };
 }
 
 /**
@@ -68,7 +82,12 @@ async function startFluxmq(
 export async function startBroker(overrides: FluxConfigInput = {}): Promise<TestBroker> {
   const running =
     TARGET === 'mosquitto'
-      ? await spawnMosquitto(overrides).then((m) => ({ tcp: m.tcpPort, ws: m.wsPort, close: m.close }))
+      ? await spawnMosquitto(overrides).then((m) => ({
+          tcp: m.tcpPort,
+          ws: m.wsPort,
+          engine: undefined,
+          close: m.close,
+        }))
       : await startFluxmq(overrides);
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -84,6 +103,7 @@ export async function startBroker(overrides: FluxConfigInput = {}): Promise<Test
     wsPort: running.ws,
     tcpUrl: `mqtt://${HOST}:${running.tcp}`,
     wsUrl: `ws://${HOST}:${running.ws}${wsPath}`,
+    engine: running.engine,
     close: async () => {
       unregister();
       await close();

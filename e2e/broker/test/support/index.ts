@@ -10,3 +10,6 @@ export * from './wait';
 export * from './worker-clients';
 export * from './app-process';
 export * from './otlp-receiver';
+export * from './fuzz-corpus';
+export * from './fuzz-fleet';
+export * from './memory';
