@@ -444,5 +444,36 @@ describe('limits and hostile clients', () => {
         await expectBrokerHealthy(broker);
       },
     );
+
+    fluxOnly('reads the engine counters')(
+      'stops reading from a client that pipelines requests but never reads the answers',
+      async () => {
+        const maxOutboundBytes = 131072;
+        const broker = await startBroker({ mqtt: { maxOutboundBytes } });
+        const engine = engineOf(broker);
+        const socket = createConnection({ host: broker.host, port: broker.tcpPort });
+        const unregister = onCleanup('pipelining socket', () => {
+          socket.destroy();
+        });
+        socket.on('error', () => {});
+        await new Promise<void>((resolve) => socket.once('connect', resolve));
+        socket.pause(); // never reads a PINGRESP
+        // CONNECT (3.1.1, client id "p", keep alive 0), then 4 MB of PINGREQs: 2 million requests.
+        socket.write(Buffer.from([0x10, 0x0d, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 0, 0, 1, 0x70]));
+        const pings = Buffer.alloc(1024 * 1024);
+        for (let i = 0; i < pings.length; i += 2) pings[i] = 0xc0;
+        for (let i = 0; i < 4; i++) socket.write(pings);
+        await sleep(1500);
+        const answered = engine.stats.packetsSentByType[13];
+        // Without input back-pressure the broker answers all 2 million into an ever-growing socket buffer.
+        expect(answered).toBeGreaterThan(0);
+        expect(answered).toBeLessThan(1_500_000);
+        const client = [...engine.clients][0];
+        expect(client.transport.bufferedBytes).toBeLessThan(maxOutboundBytes + 64 * 1024);
+        socket.destroy();
+        unregister();
+        await expectBrokerHealthy(broker);
+      },
+    );
   });
 });

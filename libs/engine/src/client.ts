@@ -54,6 +54,8 @@ export class Client implements TransportSink, ClientInfo {
   outboundAliases: Map<string, number> | undefined;
   corked = false;
   private suspended = false;
+  /** Reading stopped because the client is not reading what we send it. */
+  private inputPaused = false;
   private readonly decoder: PacketDecoder;
 
   constructor(
@@ -94,21 +96,35 @@ export class Client implements TransportSink, ClientInfo {
 
   private readPackets(): void {
     while (!this.suspended && this.state !== ClientState.Closed) {
-      let packet: Packet | null;
-      try {
-        packet = this.decoder.next();
-      } catch (err) {
-        if (err instanceof DecodeError) this.onDecodeError(err);
-        else throw err;
+      if (this.backlogged()) {
+        // Input back-pressure: a client that sends but does not read its answers (acks, PINGRESPs) would
+        // otherwise make us buffer them without bound. Read on when its socket drains.
+        this.inputPaused = true;
+        this.transport.pause();
         return;
       }
-      if (packet === null) return;
-      const stats = this.broker.stats;
-      stats.packetsReceived++;
-      stats.packetsReceivedByType[packet.type]++;
-      const pending = handlePacket(this, packet);
+      let pending: Promise<void> | void;
+      try {
+        const packet = this.decoder.next();
+        if (packet === null) return;
+        const stats = this.broker.stats;
+        stats.packetsReceived++;
+        stats.packetsReceivedByType[packet.type]++;
+        pending = handlePacket(this, packet);
+      } catch (err) {
+        if (err instanceof DecodeError) this.onDecodeError(err);
+        else this.onInternalError(err);
+        return;
+      }
       if (pending) this.suspendUntil(pending);
     }
+  }
+
+  /** A bug, not the client's fault: only this connection pays for it, and the log says where. */
+  private onInternalError(err: unknown): void {
+    const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    this.broker.log.error('internal error while handling a packet', { clientId: this.clientId, error });
+    this.disconnect('protocol_error', ReasonCode.ImplementationSpecificError);
   }
 
   /**
@@ -126,7 +142,7 @@ export class Client implements TransportSink, ClientInfo {
       .then(() => {
         this.suspended = false;
         if (this.state === ClientState.Closed) return;
-        this.transport.resume();
+        if (!this.inputPaused) this.transport.resume();
         this.broker.beginBatch();
         this.readPackets();
         this.broker.endBatch();
@@ -161,6 +177,13 @@ export class Client implements TransportSink, ClientInfo {
   onDrain(): void {
     this.broker.beginBatch();
     this.session?.pump();
+    if (this.inputPaused && !this.backlogged()) {
+      this.inputPaused = false;
+      if (!this.suspended) {
+        this.transport.resume();
+        this.readPackets();
+      }
+    }
     this.broker.endBatch();
   }
 

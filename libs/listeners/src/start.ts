@@ -30,7 +30,9 @@ function listen(server: Server, name: string, host: string, port: number): Promi
     const onError = (err: Error) =>
       reject(new Error(`${name} listener cannot listen on ${host}:${port}: ${err.message}`));
     server.once('error', onError);
-    server.listen(port, host, () => {
+    // Node's default backlog (511) overflows when a few thousand clients reconnect at once after an outage;
+    // the kernel then retries their handshakes after 1, 3, 7 s. The kernel caps it at somaxconn anyway.
+    server.listen({ port, host, backlog: 4096 }, () => {
       server.off('error', onError);
       const address = server.address();
       resolve(typeof address === 'object' && address ? address.port : port);

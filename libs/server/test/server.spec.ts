@@ -40,4 +40,28 @@ describe('startBrokerServer', () => {
     );
     blocker.close();
   });
+
+  it('contains an exception thrown while handling a packet to that one connection', async () => {
+    const authorizer = {
+      canPublish: () => true,
+      canSubscribe: (_c: unknown, filter: string) => {
+        if (filter === 'boom') throw new Error('hook bug');
+        return true;
+      },
+    };
+    server = await startBrokerServer(loadConfig({ env: {}, overrides: { ...quiet, listeners: local } }), {
+      hooks: { authorizer },
+    });
+    const url = `mqtt://127.0.0.1:${server.ports.tcp}`;
+    const good = await mqtt.connectAsync(url, { protocolVersion: 5 });
+    const bad = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0 });
+    const disconnect = new Promise<number | undefined>((r) => bad.once('disconnect', (p) => r(p.reasonCode)));
+    bad.subscribe('boom');
+    expect(await disconnect).toBe(0x83);
+    await good.subscribeAsync('still/works');
+    const got = new Promise<string>((r) => good.once('message', (_t, p) => r(p.toString())));
+    await good.publishAsync('still/works', 'yes');
+    expect(await got).toBe('yes');
+    await Promise.all([good.endAsync(), bad.endAsync(true)]);
+  });
 });
