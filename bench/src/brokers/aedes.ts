@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { freePort, spawnBroker, type BrokerLauncher } from './launcher';
+
+export const aedes: BrokerLauncher = {
+  name: 'aedes',
+  label: 'Aedes',
+  unavailable() {
+    try {
+      require.resolve('aedes');
+      return null;
+    } catch {
+      return 'aedes is not installed (npm install at the repository root)';
+    }
+  },
+  version() {
+    // aedes' package exports do not include package.json, so read it next to the entry point.
+    const pkg = JSON.parse(
+      readFileSync(resolve(dirname(require.resolve('aedes')), 'package.json'), 'utf8'),
+    ) as {
+      version: string;
+    };
+    return pkg.version;
+  },
+  async start() {
+    const port = await freePort();
+    return spawnBroker({
+      name: 'Aedes',
+      command: process.execPath,
+      args: [resolve(__dirname, 'aedes-server.js'), String(port)],
+      port,
+    });
+  },
+};

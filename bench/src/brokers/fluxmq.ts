@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { repoRoot } from '../paths';
+import { HOST, freePort, spawnBroker, type BrokerLauncher } from './launcher';
+
+// BENCH_FLUXMQ_MAIN points at another build, e.g. to compare a branch against main.
+const main = resolve(repoRoot, process.env['BENCH_FLUXMQ_MAIN'] ?? 'apps/broker/dist/main.js');
+
+export const fluxmq: BrokerLauncher = {
+  name: 'fluxmq',
+  label: 'FluxMQ',
+  unavailable: () =>
+    existsSync(main) ? null : `${main} not found; build the broker first (npx nx run broker:build)`,
+  version() {
+    const pkg = JSON.parse(readFileSync(resolve(repoRoot, 'apps/broker/package.json'), 'utf8')) as {
+      version: string;
+    };
+    return `${pkg.version}${commit()}`;
+  },
+  async start() {
+    const port = await freePort();
+    const httpPort = await freePort();
+    // A throw-away data directory, so runs neither read nor leave state in the working tree.
+    const dataDir = mkdtempSync(join(tmpdir(), 'fluxmq-bench-data-'));
+    return spawnBroker({
+      name: 'FluxMQ',
+      command: process.execPath,
+      args: [main],
+      port,
+      cwd: dataDir,
+      cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+      // Queue and inflight limits as in the Mosquitto config, so no broker drops or stalls on a default cap.
+      env: {
+        FLUXMQ_LISTENERS_TCP_HOST: HOST,
+        FLUXMQ_LISTENERS_TCP_PORT: String(port),
+        FLUXMQ_LISTENERS_WS_ENABLED: 'false',
+        FLUXMQ_HTTP_HOST: HOST,
+        FLUXMQ_HTTP_PORT: String(httpPort),
+        FLUXMQ_SYS_ENABLED: 'false',
+        FLUXMQ_LOG_LEVEL: 'warn',
+        FLUXMQ_MQTT_MAX_QUEUED_MESSAGES: '100000',
+        FLUXMQ_MQTT_MAX_INFLIGHT: '1000',
+      },
+    });
+  },
+};
+
+/** " (abc1234)" or " (abc1234+changes)": the package version alone does not say which build was measured. */
+function commit(): string {
+  try {
+    const git = (...args: string[]): string =>
+      execFileSync('git', ['-C', repoRoot, ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    const dirty = git('status', '--porcelain', '--', 'apps', 'libs') !== '';
+    return ` (${git('rev-parse', '--short', 'HEAD')}${dirty ? '+changes' : ''})`;
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,123 @@
+import { performance } from 'node:perf_hooks';
+import { startCpu, waitForCompletion } from '../measure';
+import { PUBCOMP, PUBLISH, PUBREC, PUBREL, publishIdOffset, publishTemplate } from '../packets';
+import { RawClient, connectMany } from '../raw-client';
+import type { Scenario } from './scenario';
+import { coalesced, throughputMetrics } from './throughput';
+
+const LOAD = {
+  full: { messages: 1_000_000, maxSeconds: 15 },
+  quick: { messages: 15_000, maxSeconds: 5 },
+};
+const PUBLISHERS = 10;
+const PAYLOAD = 64;
+/** Unfinished QoS 2 exchanges per publisher; below every broker's receive maximum. */
+const WINDOW = 50;
+/**
+ * Messages published but not yet fully delivered to the subscriber. Publishers get PUBCOMP as soon as
+ * the broker has the message, so without this cap they outrun the subscriber side and the run measures
+ * a growing queue instead of sustained throughput (Mosquitto 2.0 slows down sharply with 100k queued
+ * QoS 2 messages for one client).
+ */
+const END_TO_END = PUBLISHERS * WINDOW;
+
+export const qos2Throughput: Scenario = {
+  name: 'qos2-throughput',
+  title: `QoS 2 throughput ${PUBLISHERS}→1`,
+  async run(ctx) {
+    const load = ctx.quick ? LOAD.quick : LOAD.full;
+    const { host, port, pool } = ctx;
+    const subscriber = await RawClient.connect({ host, port, clientId: 'bench-q2-sub' }, pool);
+    await subscriber.subscribe('bench/q2/+', 2);
+    const publishers = await connectMany(
+      PUBLISHERS,
+      PUBLISHERS,
+      (i) => ({ host, port, clientId: `bench-q2-pub-${i}` }),
+      pool,
+    );
+    const templates = publishers.map((_, i) => publishTemplate(`bench/q2/${i}`, PAYLOAD, 2));
+
+    let target = load.messages;
+    let sent = 0;
+    let completed = 0;
+    let received = 0;
+    let subscriberCompleted = 0;
+    let startAt = 0;
+    let lastAt = 0;
+    const inflight = new Array<number>(PUBLISHERS).fill(0);
+    const nextId = new Array<number>(PUBLISHERS).fill(0);
+
+    /** Tops one publisher up to its window with a single write of fresh packet ids. */
+    const fill = (i: number): void => {
+      if (performance.now() - startAt > load.maxSeconds * 1000) target = sent;
+      const count = Math.min(WINDOW - inflight[i], target - sent, END_TO_END - (sent - subscriberCompleted));
+      if (count <= 0) return;
+      const template = templates[i];
+      const size = template.bytes.length;
+      const out = Buffer.allocUnsafe(count * size);
+      for (let k = 0; k < count; k++) {
+        template.bytes.copy(out, k * size);
+        nextId[i] = (nextId[i] % 65535) + 1;
+        out.writeUInt16BE(nextId[i], k * size + template.idOffset);
+      }
+      publishers[i].write(out);
+      inflight[i] += count;
+      sent += count;
+    };
+
+    // Starts with a different publisher each time so none is favoured when the end-to-end cap binds.
+    let first = 0;
+    const fillAll = coalesced(() => {
+      first = (first + 1) % PUBLISHERS;
+      for (let k = 0; k < PUBLISHERS; k++) fill((first + k) % PUBLISHERS);
+    });
+    publishers.forEach((publisher, i) => {
+      publisher.onPacket = (type, _flags, buf, body) => {
+        if (type === PUBREC) publisher.ack(PUBREL, buf.readUInt16BE(body));
+        else if (type === PUBCOMP) {
+          inflight[i]--;
+          completed++;
+          lastAt = performance.now();
+          // Refilled per packet; the socket is corked during a read, so these join the read's PUBRELs.
+          fill(i);
+        }
+      };
+    });
+    subscriber.onPacket = (type, _flags, buf, body) => {
+      if (type === PUBLISH) {
+        subscriber.ack(PUBREC, buf.readUInt16BE(publishIdOffset(buf, body)));
+        received++;
+      } else if (type === PUBREL) {
+        subscriber.ack(PUBCOMP, buf.readUInt16BE(body));
+        subscriberCompleted++;
+        fillAll();
+      } else return;
+      lastAt = performance.now();
+    };
+
+    const cpu = startCpu(ctx.pid);
+    startAt = performance.now();
+    for (let i = 0; i < PUBLISHERS; i++) fill(i);
+    const end = await waitForCompletion({
+      isDone: () => sent === target && completed >= sent && received >= sent && subscriberCompleted >= sent,
+      progress: () => completed + received + subscriberCompleted,
+      stallMs: 3000,
+      deadline: ctx.deadline,
+    });
+    const { brokerCpuSeconds } = cpu.stop();
+    const wallSeconds = ((lastAt > 0 ? lastAt : performance.now()) - startAt) / 1000;
+    ctx.log(
+      `sent ${sent}, completed ${completed}, received ${received}, subscriber completed ${subscriberCompleted}`,
+    );
+    return {
+      sent,
+      expected: sent,
+      delivered: received,
+      wallSeconds,
+      brokerCpuSeconds,
+      end,
+      load: { ...load, publishers: PUBLISHERS, payload: PAYLOAD, window: WINDOW, endToEnd: END_TO_END },
+      metrics: throughputMetrics('msgs', received, sent, wallSeconds, brokerCpuSeconds),
+    };
+  },
+};
