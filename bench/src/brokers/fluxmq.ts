@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '../paths';
@@ -7,6 +9,34 @@ import { HOST, freePort, spawnBroker, type BrokerLauncher } from './launcher';
 
 // BENCH_FLUXMQ_MAIN points at another build, e.g. to compare a branch against main.
 const main = resolve(repoRoot, process.env['BENCH_FLUXMQ_MAIN'] ?? 'apps/broker/dist/main.js');
+
+/**
+ * BENCH_FLUXMQ_ENV=KEY=VALUE,KEY=VALUE adds FLUXMQ_* settings, e.g. to measure what metrics and tracing cost
+ * (docs/benchmarks.md, "Cost of telemetry"). With tracing on and no endpoint given, spans go to a sink in
+ * this process that accepts and discards them, so the broker pays for exporting as it would in production.
+ */
+function extraEnv(): Record<string, string> {
+  const raw = process.env['BENCH_FLUXMQ_ENV'] ?? '';
+  return Object.fromEntries(
+    raw
+      .split(',')
+      .filter((pair) => pair.includes('='))
+      .map((pair) => [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1).trim()]),
+  );
+}
+
+let sink: Promise<string> | undefined;
+function otlpSink(): Promise<string> {
+  sink ??= new Promise((resolveUrl) => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    server.listen(0, HOST, () => resolveUrl(`http://${HOST}:${(server.address() as AddressInfo).port}`));
+    server.unref();
+  });
+  return sink;
+}
 
 export const fluxmq: BrokerLauncher = {
   name: 'fluxmq',
@@ -24,6 +54,10 @@ export const fluxmq: BrokerLauncher = {
     const httpPort = await freePort();
     // A throw-away data directory, so runs neither read nor leave state in the working tree.
     const dataDir = mkdtempSync(join(tmpdir(), 'fluxmq-bench-data-'));
+    const extra = extraEnv();
+    if (extra['FLUXMQ_TELEMETRY_TRACING_ENABLED'] === 'true' && !extra['FLUXMQ_TELEMETRY_TRACING_ENDPOINT']) {
+      extra['FLUXMQ_TELEMETRY_TRACING_ENDPOINT'] = await otlpSink();
+    }
     return spawnBroker({
       name: 'FluxMQ',
       command: process.execPath,
@@ -42,6 +76,7 @@ export const fluxmq: BrokerLauncher = {
         FLUXMQ_LOG_LEVEL: 'warn',
         FLUXMQ_MQTT_MAX_QUEUED_MESSAGES: '100000',
         FLUXMQ_MQTT_MAX_INFLIGHT: '1000',
+        ...extra,
       },
     });
   },

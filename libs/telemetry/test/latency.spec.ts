@@ -1,0 +1,28 @@
+import { Message } from '@fluxmq/engine';
+import { describe, expect, it } from 'vitest';
+import { LatencyHistogram, LATENCY_BUCKETS } from '../src/latency';
+
+const msg = (receivedAgoMs: number) => {
+  const m = new Message('t', Buffer.alloc(1), 0, false, undefined, 'c', 0);
+  Object.assign(m, { receivedAt: m.receivedAt - receivedAgoMs });
+  return m;
+};
+
+describe('LatencyHistogram', () => {
+  it('records every deferred delivery at flush, a fan-out of one message as many observations', () => {
+    const h = new LatencyHistogram();
+    const slow = msg(200);
+    const fast = msg(0);
+    for (let i = 0; i < 200; i++) h.defer(slow);
+    h.defer(fast);
+    h.defer(slow);
+    expect(h.count).toBe(0);
+    h.flush();
+    expect(h.count).toBe(202);
+    const at = (seconds: number) => LATENCY_BUCKETS.findIndex((le) => seconds <= le);
+    expect(h.counts[at(0.25)]).toBe(201);
+    expect(h.sum).toBeGreaterThan(201 * 0.2);
+    h.flush();
+    expect(h.count).toBe(202);
+  });
+});
