@@ -64,4 +64,18 @@ describe('startBrokerServer', () => {
     expect(await got).toBe('yes');
     await Promise.all([good.endAsync(), bad.endAsync(true)]);
   });
+
+  it('disconnects a client by id on an administrator’s request, with reason 0x98', async () => {
+    server = await startBrokerServer(loadConfig({ env: {}, overrides: { ...quiet, listeners: local } }));
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${server.ports.tcp}`, {
+      clientId: 'to-kick',
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+    });
+    const reason = new Promise<number | undefined>((r) => client.once('disconnect', (p) => r(p.reasonCode)));
+    expect(server.broker.kick('to-kick')).toBe(true);
+    expect(await reason).toBe(0x98);
+    expect(server.broker.kick('nobody')).toBe(false);
+    await client.endAsync(true);
+  });
 });
