@@ -15,7 +15,7 @@ import {
   withTimeout,
   type ClientOptions,
 } from './support';
-import { createPki, type Pki } from './support/certificates';
+import { createPki, type Pki } from '../../../libs/listeners/test/certificates';
 
 // TLS and secure WebSocket listeners, mTLS, certificate reload, WebSocket Origin allow-list and connection
 // limits. The broker runs in-process through @fluxmq/server (the tests need its tls/wss ports, its hooks and

@@ -19,6 +19,12 @@ export const PacketType = {
   AUTH: 15,
 } as const;
 
+/** Packet type names (CONNECT, ...) indexed by packet type, for logs and metrics. */
+export const PACKET_TYPE_NAMES: readonly string[] = Object.entries(PacketType).reduce<string[]>(
+  (names, [name, type]) => ((names[type] = name), names),
+  ['reserved'],
+);
+
 /** Protocol level as sent in CONNECT: 3 = MQTT 3.1 (MQIsdp), 4 = 3.1.1, 5 = 5.0. */
 export type ProtocolVersion = 3 | 4 | 5;
 export type QoS = 0 | 1 | 2;

@@ -1,4 +1,4 @@
-import { PacketType, ReasonCode } from '@fluxmq/codec';
+import { PACKET_TYPE_NAMES, ReasonCode } from '@fluxmq/codec';
 import type { Broker, BrokerObserver, DisconnectCause, DropReason } from '@fluxmq/engine';
 import {
   collectDefaultMetrics,
@@ -10,7 +10,6 @@ import {
 } from 'prom-client';
 import { LATENCY_BUCKETS, type LatencyHistogram } from './latency';
 
-const PACKET_NAMES = Object.fromEntries(Object.entries(PacketType).map(([k, v]) => [v, k.toLowerCase()]));
 const REASON_NAMES = new Map<number, string>(
   Object.entries(ReasonCode).map(([k, v]) => [v, k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()]),
 );
@@ -71,7 +70,9 @@ export function registerBrokerMetrics(
   };
   const byQos = (values: number[]): Collected => QOS.map((qos, i) => ({ labels: { qos }, value: values[i] }));
   const byType = (values: number[]): Collected =>
-    values.flatMap((value, type) => (type === 0 ? [] : [{ labels: { type: PACKET_NAMES[type] }, value }]));
+    values.flatMap((value, type) =>
+      type === 0 ? [] : [{ labels: { type: PACKET_TYPE_NAMES[type].toLowerCase() }, value }],
+    );
 
   counter('fluxmq_connections_opened_total', 'Network connections accepted, by listener', ['listener'], () =>
     [...s.connectionsByListener].map(([listener, value]) => ({ labels: { listener }, value })),

@@ -1,4 +1,4 @@
-import { PacketType, ReasonCode, type Packet } from '@fluxmq/codec';
+import { PACKET_TYPE_NAMES, PacketType, ReasonCode, type Packet } from '@fluxmq/codec';
 import { ClientState, type Client } from '../client';
 import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from './acks';
 import { handleConnect } from './connect';
@@ -6,20 +6,6 @@ import { handleDisconnect } from './disconnect';
 import { handlePublish } from './publish';
 import { handleSubscribe } from './subscribe';
 import { handleUnsubscribe } from './unsubscribe';
-
-const NAMES = [
-  '',
-  'CONNECT',
-  'CONNACK',
-  'PUBLISH',
-  'PUBACK',
-  'PUBREC',
-  'PUBREL',
-  'PUBCOMP',
-  'SUBSCRIBE',
-  'SUBACK',
-];
-NAMES.push('UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT', 'AUTH');
 
 /**
  * Routes a decoded packet to its handler (one file per protocol step, as in Mosquitto). A handler returns a
@@ -29,7 +15,7 @@ export function handlePacket(client: Client, packet: Packet): Promise<void> | vo
   client.broker.observer?.packetReceived?.(client, packet.type);
   if (client.state === ClientState.AwaitingConnect) {
     if (packet.type === PacketType.CONNECT) return handleConnect(client, packet);
-    return violation(client, `first packet was ${NAMES[packet.type]}, not CONNECT`);
+    return violation(client, `first packet was ${PACKET_TYPE_NAMES[packet.type]}, not CONNECT`);
   }
   switch (packet.type) {
     case PacketType.PUBLISH:
@@ -55,7 +41,7 @@ export function handlePacket(client: Client, packet: Packet): Promise<void> | vo
     case PacketType.AUTH:
       return violation(client, 'AUTH without an authentication method');
     default:
-      return violation(client, `${NAMES[packet.type]} may only be sent by a server`);
+      return violation(client, `${PACKET_TYPE_NAMES[packet.type]} may only be sent by a server`);
   }
 }
 
