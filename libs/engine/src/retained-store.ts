@@ -11,8 +11,6 @@ export interface RetainedStore {
   delete(topic: string): void;
   /** Unexpired retained messages whose topic matches the filter. */
   match(filter: string, now: number): Message[];
-  /** Every retained message (admin listing, persistence). */
-  all(): IterableIterator<Message>;
 }
 
 class Node {
@@ -62,10 +60,6 @@ export class MemoryRetainedStore implements RetainedStore {
     }
     this.walk(this.root, filter.split('/'), 0, now, out);
     return out;
-  }
-
-  all(): IterableIterator<Message> {
-    return this.byTopic.values();
   }
 
   private walk(node: Node, f: string[], i: number, now: number, out: Message[]): void {

@@ -141,11 +141,6 @@ export class SubscriptionTree {
     this.cache.clear();
   }
 
-  /** The shared group a filter belongs to, for redistributing a departing member's messages. */
-  group(filter: string, name: string): SharedGroup | undefined {
-    return this.nodeFor(filter, false)?.groups?.get(name);
-  }
-
   match(topic: string): MatchResult {
     const cached = this.cache.get(topic);
     if (cached) return cached;
