@@ -27,10 +27,15 @@ export class Message {
     readonly expiresAt: number,
   ) {}
 
-  /** Copies the payload out of the socket buffer so that queues and the retained store can keep it. */
+  /**
+   * Copies the payload (and Correlation Data, also a view) out of the socket buffer so that queues and the
+   * retained store can keep them without pinning the whole read they arrived in.
+   */
   own(): this {
     if (!this.owned) {
       this.payload = Buffer.from(this.payload);
+      const props = this.properties;
+      if (props?.correlationData) props.correlationData = Buffer.from(props.correlationData);
       this.owned = true;
     }
     return this;

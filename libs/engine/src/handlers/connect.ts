@@ -144,7 +144,8 @@ function accept(client: Client, packet: ConnectPacket, assigned: boolean, auth: 
     if (!config.subscriptionIdentifiersAvailable) connack.subscriptionIdentifiersAvailable = 0;
     if (!config.sharedSubscriptionAvailable) connack.sharedSubscriptionAvailable = 0;
   }
-  client.will = packet.will;
+  // The will outlives this read: copy its payload so it does not pin the socket buffer for the whole session.
+  client.will = packet.will && { ...packet.will, payload: Buffer.from(packet.will.payload) };
 
   const { session, present } = broker.attachSession(client, packet.cleanStart, expiry);
   client.state = ClientState.Connected;
