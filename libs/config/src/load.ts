@@ -28,15 +28,38 @@ export function defaultConfig(): FluxConfig {
  */
 export function envVariables(): { name: string; path: string[]; example: unknown }[] {
   const out: { name: string; path: string[]; example: unknown }[] = [];
+  const fileOnly = listsOfObjects();
   const walk = (node: Plain, path: string[]): void => {
     for (const [key, value] of Object.entries(node)) {
       const next = [...path, key];
       if (value !== null && typeof value === 'object' && !Array.isArray(value)) walk(value as Plain, next);
-      else out.push({ name: ENV_PREFIX + next.map(toScreamingSnake).join('_'), path: next, example: value });
+      else if (!fileOnly.has(next.join('.'))) {
+        out.push({ name: ENV_PREFIX + next.map(toScreamingSnake).join('_'), path: next, example: value });
+      }
     }
   };
   walk(defaultConfig() as unknown as Plain, []);
   return out;
+}
+
+interface SchemaNode {
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+}
+
+/** Paths of lists of objects (users, ACL rules): a comma-separated variable cannot hold them, a file can. */
+function listsOfObjects(): Set<string> {
+  const paths = new Set<string>();
+  const walk = (node: SchemaNode, path: string[]): void => {
+    for (const [key, child] of Object.entries(node.properties ?? {})) {
+      const next = [...path, key];
+      if (child.type === 'array' && child.items?.type === 'object') paths.add(next.join('.'));
+      else walk(child, next);
+    }
+  };
+  walk(z.toJSONSchema(configSchema, { io: 'input' }) as SchemaNode, []);
+  return paths;
 }
 
 export function toScreamingSnake(key: string): string {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 // The single source of truth for FluxMQ's configuration: the broker validates files and FLUXMQ_* variables
@@ -203,6 +204,53 @@ export const mqttSchema = z.object({
     .min(1)
     .default(10000)
     .describe('Subscriptions one session may hold'),
+  maxSessions: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe(
+      'Sessions (online and offline) the broker keeps; a CONNECT needing a new one beyond is refused; 0 = unlimited',
+    ),
+  maxRetainedMessages: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe(
+      'Retained messages kept; a retained publish to a new topic beyond is not stored; 0 = unlimited',
+    ),
+});
+
+export const persistenceSchema = z.object({
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe('Keep retained messages, persistent sessions and delayed wills in SQLite across restarts'),
+  path: z
+    .string()
+    .min(1)
+    .default('data/fluxmq.db')
+    .describe('SQLite database file, relative to the working directory; its folder is created'),
+  durability: z
+    .enum(['commit', 'interval'])
+    .default('commit')
+    .describe(
+      'commit: PUBACK/PUBREC/PUBCOMP and SUBACK wait until the state they confirm is committed (group commit); interval: acknowledge at once, commit every flushIntervalMs',
+    ),
+  flushIntervalMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(10000)
+    .default(50)
+    .describe('Longest time between commits in interval mode: the most recent work a crash can lose'),
+  synchronous: z
+    .enum(['normal', 'full'])
+    .default('normal')
+    .describe(
+      'SQLite synchronous mode: normal survives a broker crash (kill -9); full also survives power loss, at an fsync per commit',
+    ),
 });
 
 export const samplingSchema = z.object({
@@ -248,6 +296,178 @@ export const telemetrySchema = z.object({
     .prefault({}),
 });
 
+/** A topic filter as MQTT defines it: `#` only as the whole last level, `+` only as a whole level. */
+function isTopicFilter(filter: string): boolean {
+  const levels = filter.split('/');
+  return levels.every(
+    (level, i) =>
+      (level === '#' && i === levels.length - 1) ||
+      level === '+' ||
+      (!level.includes('#') && !level.includes('+')),
+  );
+}
+
+/** An IPv4 or IPv6 address, alone or as a CIDR range. */
+function isIpRange(value: string): boolean {
+  const [address, prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+// Only a hash is accepted, so a plaintext password can never sit in a configuration file.
+const SCRYPT_HASH = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*$/;
+
+const aclRuleSchema = z.object({
+  id: z.string().min(1).optional().describe('Name in denial logs; default acl[N], N counted from 0'),
+  effect: z.enum(['allow', 'deny']).describe('What a matching rule decides'),
+  action: z.enum(['publish', 'subscribe', 'all']).default('all').describe('Which requests the rule covers'),
+  topic: z
+    .string()
+    .min(1)
+    .refine(isTopicFilter, 'must be a topic filter (+ and # as whole levels, # last)')
+    .describe(
+      'Topic filter; %u = username, %c = client id (a rule whose placeholder cannot be filled never matches)',
+    ),
+  username: z.string().min(1).optional().describe('Only clients logged in with this username'),
+  clientId: z.string().min(1).optional().describe('Only the client with this client id'),
+  ipRange: z
+    .string()
+    .refine(isIpRange, 'must be an IPv4/IPv6 address or CIDR range')
+    .optional()
+    .describe('Only clients from this address or CIDR range; IPv4-mapped IPv6 addresses match IPv4 ranges'),
+  priority: z
+    .number()
+    .int()
+    .default(0)
+    .describe('Higher first; at equal priority deny rules come before allow rules, then file order'),
+});
+
+const jwtAlgorithms = [
+  ...['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+  ...['ES256', 'ES384', 'ES512', 'EdDSA'],
+] as const;
+
+export const authSchema = z.object({
+  enabled: z
+    .boolean()
+    .default(false)
+    .describe('Authenticate clients and authorize their requests; then what no ACL rule allows is denied'),
+  allowAnonymous: z
+    .boolean()
+    .default(false)
+    .describe('Admit clients that send no username and no password (CONNACK 0x87 otherwise)'),
+  users: z
+    .array(
+      z.object({
+        username: z.string().min(1).describe('Login name'),
+        passwordHash: z
+          .string()
+          .regex(SCRYPT_HASH, 'must be a scrypt hash made by `npm run -s hash-password`, not a password')
+          .describe('scrypt$N$r$p$salt$hash, made by `npm run -s hash-password`'),
+      }),
+    )
+    .default([])
+    .describe('Built-in users (file only)'),
+  certificate: z
+    .object({
+      enabled: z
+        .boolean()
+        .default(false)
+        .describe('Log in clients by their verified TLS client certificate (needs clientCertificates)'),
+      identity: z
+        .enum(['cn', 'san'])
+        .default('cn')
+        .describe("Username taken from the certificate's Common Name or its first Subject Alternative Name"),
+    })
+    .prefault({}),
+  jwt: z
+    .object({
+      enabled: z
+        .boolean()
+        .default(false)
+        .describe('Accept a JSON Web Token (JWS) sent as the CONNECT password'),
+      algorithms: z
+        .array(z.enum(jwtAlgorithms))
+        .min(1)
+        .default(['HS256'])
+        .describe('Signature algorithms accepted (comma-separated in env)'),
+      secret: z.string().default('').describe('Shared secret for HS256/384/512'),
+      publicKey: z.string().default('').describe('PEM public key (SPKI) or certificate for RS/PS/ES/EdDSA'),
+      publicKeyFile: z.string().default('').describe('File holding the PEM public key, instead of publicKey'),
+      issuer: z.string().default('').describe('Required `iss` claim; empty = not checked'),
+      audience: z.string().default('').describe('Required `aud` claim; empty = not checked'),
+      usernameClaim: z.string().min(1).default('sub').describe('Claim that becomes the username'),
+      aclClaim: z
+        .string()
+        .min(1)
+        .default('acl')
+        .describe('Claim with the client’s own ACL rules: [{effect?, action?, topic}]'),
+      clockToleranceSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .default(30)
+        .describe('Clock skew allowed when checking exp and nbf'),
+    })
+    .superRefine((jwt, ctx) => {
+      if (!jwt.enabled) return;
+      if (jwt.algorithms.some((a) => a.startsWith('HS')) && !jwt.secret) {
+        ctx.addIssue({ code: 'custom', path: ['secret'], message: 'an HS algorithm needs auth.jwt.secret' });
+      }
+      if (jwt.algorithms.some((a) => !a.startsWith('HS')) && !jwt.publicKey && !jwt.publicKeyFile) {
+        const message = 'RS/PS/ES/EdDSA algorithms need auth.jwt.publicKey or auth.jwt.publicKeyFile';
+        ctx.addIssue({ code: 'custom', path: ['publicKey'], message });
+      }
+    })
+    .prefault({}),
+  http: z
+    .object({
+      enabled: z.boolean().default(false).describe('Ask an HTTP service to authenticate and authorize'),
+      authenticateUrl: z
+        .string()
+        .default('')
+        .describe('POSTed each login with credentials that nothing before it decided; empty = not asked'),
+      authorizeUrl: z
+        .string()
+        .default('')
+        .describe('POSTed each publish/subscribe that no ACL rule decided; empty = not asked'),
+      timeoutMs: z.number().int().min(1).default(2000).describe('A call not answered in time has failed'),
+      cacheTtlSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .default(60)
+        .describe('How long an answer is reused; 0 = ask every time'),
+      cacheSize: z.number().int().min(1).default(10000).describe('Answers cached at most (oldest evicted)'),
+      failOpen: z
+        .boolean()
+        .default(false)
+        .describe('On a failed call allow (true) or refuse (false: CONNACK 0x88, request denied)'),
+    })
+    .superRefine((http, ctx) => {
+      if (!http.enabled) return;
+      for (const key of ['authenticateUrl', 'authorizeUrl'] as const) {
+        if (http[key] && !URL.canParse(http[key])) {
+          ctx.addIssue({ code: 'custom', path: [key], message: 'must be an http(s) URL' });
+        }
+      }
+      if (!http.authenticateUrl && !http.authorizeUrl) {
+        const message = 'auth.http.enabled needs authenticateUrl or authorizeUrl';
+        ctx.addIssue({ code: 'custom', path: ['authenticateUrl'], message });
+      }
+    })
+    .prefault({}),
+  acl: z.array(aclRuleSchema).default([]).describe('ACL rules (file only)'),
+  aclCacheSize: z
+    .number()
+    .int()
+    .min(1)
+    .default(100000)
+    .describe('ACL decisions cached (client, action, topic); cleared when rules change'),
+});
+
 export const configSchema = z.object({
   log: z
     .object({
@@ -266,6 +486,8 @@ export const configSchema = z.object({
     .prefault({}),
   mqtt: mqttSchema.prefault({}),
   telemetry: telemetrySchema.prefault({}),
+  persistence: persistenceSchema.prefault({}),
+  auth: authSchema.prefault({}),
   sys: z
     .object({
       enabled: z.boolean().default(true).describe('Publish $SYS/broker/... statistics'),
@@ -279,5 +501,8 @@ export type MqttConfig = z.infer<typeof mqttSchema>;
 export type ListenersConfig = z.infer<typeof listenersSchema>;
 export type TelemetryConfig = z.infer<typeof telemetrySchema>;
 export type SamplingConfig = z.infer<typeof samplingSchema>;
+export type PersistenceConfig = z.infer<typeof persistenceSchema>;
+export type AuthConfig = z.infer<typeof authSchema>;
+export type AclRuleConfig = z.infer<typeof aclRuleSchema>;
 /** What callers may pass: every key optional, at any depth. */
 export type FluxConfigInput = z.input<typeof configSchema>;

@@ -6,10 +6,16 @@ import { EncodeCache } from './encode-cache';
 import type { BrokerHooks, BrokerObserver, DisconnectCause, DropReason } from './hooks';
 import { silentLogger, type Logger } from './log';
 import { Message } from './message';
+import type { RestoredSession, SessionStore } from './persistence';
 import { MemoryRetainedStore, type RetainedStore } from './retained-store';
 import { NEVER_EXPIRES, Session } from './session';
 import { BrokerStats } from './stats';
-import { SubscriptionTree, type SharedGroup, type SubscriptionEntry } from './subscription-tree';
+import {
+  subscriptionEntry,
+  SubscriptionTree,
+  type SharedGroup,
+  type SubscriptionEntry,
+} from './subscription-tree';
 import type { Transport } from './transport';
 import { WillScheduler } from './wills';
 
@@ -19,6 +25,8 @@ export interface BrokerOptions {
   hooks?: BrokerHooks;
   logger?: Logger;
   retained?: RetainedStore;
+  /** Where persistent sessions and delayed wills are kept across restarts; none = memory only. */
+  store?: SessionStore;
 }
 
 /** How often keep alive, connect timeouts and session expiry are checked: one timer for all clients. */
@@ -38,6 +46,7 @@ export class Broker {
   readonly clients = new Set<Client>();
   readonly subscriptions = new SubscriptionTree();
   readonly retained: RetainedStore;
+  readonly store: SessionStore | undefined;
   readonly encodings = new EncodeCache();
   private readonly offline = new Set<Session>();
   private readonly wills: WillScheduler;
@@ -45,6 +54,8 @@ export class Broker {
   private readonly corked: Client[] = [];
   private batchDepth = 0;
   private closed = false;
+  /** Acknowledgements waiting for the store's next commit, written together in one batch. */
+  private heldAcks: (() => void)[] = [];
 
   constructor(options: BrokerOptions) {
     this.config = options.config;
@@ -52,6 +63,7 @@ export class Broker {
     this.observer = this.hooks.observer;
     this.log = options.logger ?? silentLogger;
     this.retained = options.retained ?? new MemoryRetainedStore();
+    this.store = options.store;
     this.wills = new WillScheduler(this);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
@@ -132,7 +144,65 @@ export class Broker {
     session.client = client;
     session.expiryInterval = expiryInterval;
     client.session = session;
+    this.persist(session);
     return { session, present };
+  }
+
+  /** A session with an expiry is stored; one whose expiry became 0 ends at disconnect, so is not. */
+  private persist(session: Session): void {
+    const store = this.store;
+    if (!store) return;
+    if (session.expiryInterval > 0) {
+      session.store = store;
+      store.saveSession(session);
+    } else if (session.store) {
+      store.deleteSession(session);
+      session.store = undefined;
+    }
+  }
+
+  /**
+   * Writes an acknowledgement that promises stored state (a PUBACK after which the publisher forgets the
+   * message) only once that state is committed, when `persistence.durability` asks for it.
+   */
+  whenDurable(write: () => void): void {
+    const store = this.store;
+    if (!store?.holdsAcks) return write();
+    if (this.heldAcks.length === 0) store.afterCommit(this.releaseAcks);
+    this.heldAcks.push(write);
+  }
+
+  private readonly releaseAcks = (): void => {
+    const acks = this.heldAcks;
+    this.heldAcks = [];
+    this.beginBatch();
+    try {
+      for (const write of acks) write();
+    } finally {
+      this.endBatch();
+    }
+  };
+
+  /** Puts a persistent session read from the store back, offline, before the listeners open. */
+  restoreSession(restored: RestoredSession): void {
+    const session = new Session(restored.clientId, this);
+    session.expiryInterval = restored.expiryInterval;
+    session.disconnectedAt = restored.disconnectedAt;
+    session.store = this.store;
+    for (const { rawFilter, ...options } of restored.subscriptions) {
+      const entry = subscriptionEntry(session, rawFilter, options);
+      session.subscriptions.set(rawFilter, entry);
+      this.subscriptions.add(entry);
+    }
+    session.restoreMessages(restored.messages);
+    for (const packetId of restored.inboundQos2) session.inboundQos2.add(packetId);
+    this.sessions.set(session.clientId, session);
+    this.offline.add(session);
+  }
+
+  /** Puts back a will that was waiting out its delay when the broker stopped. */
+  restoreWill(clientId: string, will: Will, fireAt: number): void {
+    this.wills.scheduleAt(clientId, will, fireAt);
   }
 
   clientClosed(client: Client, cause: DisconnectCause, reasonCode: number, wasConnected: boolean): void {
@@ -149,7 +219,10 @@ export class Broker {
       session.handOffShared();
       // A taken-over session lives on in the new connection, whatever its expiry said.
       if (session.expiryInterval === 0 && cause !== 'takeover') this.endSession(session);
-      else this.offline.add(session);
+      else {
+        this.offline.add(session);
+        session.store?.sessionOffline(session);
+      }
     }
     if (client.will) this.wills.schedule(client, client.will, session?.expiryInterval ?? 0);
   }
@@ -162,6 +235,8 @@ export class Broker {
     for (const entry of session.subscriptions.values()) this.subscriptions.remove(entry);
     session.subscriptions.clear();
     session.handOffShared();
+    session.store?.deleteSession(session);
+    session.store = undefined;
     session.abandon();
     this.wills.sessionEnded(session.clientId);
   }
@@ -171,6 +246,7 @@ export class Broker {
     if (existing) this.subscriptions.remove(existing);
     session.subscriptions.set(entry.rawFilter, entry);
     this.subscriptions.add(entry);
+    session.store?.subscriptionSaved(session, entry);
     return existing !== undefined;
   }
 
@@ -179,6 +255,7 @@ export class Broker {
     if (!entry) return false;
     session.subscriptions.delete(rawFilter);
     this.subscriptions.remove(entry);
+    session.store?.subscriptionRemoved(session, rawFilter);
     return true;
   }
 
@@ -198,12 +275,29 @@ export class Broker {
    */
   publish(msg: Message, publisher: Client | undefined): number {
     this.observer?.messagePublished?.(publisher, msg);
-    if (msg.retain && this.config.retainAvailable) this.retained.set(msg);
+    if (msg.retain && this.config.retainAvailable) this.retain(msg);
     this.hooks.cluster?.forward(msg);
     const span = msg.trace?.child('route');
     const delivered = this.route(msg, publisher?.clientId);
     span?.end();
     return delivered;
+  }
+
+  private retain(msg: Message): void {
+    const limit = this.config.maxRetainedMessages;
+    const retained = this.retained;
+    if (limit > 0 && msg.payload.length > 0 && retained.size >= limit && !retained.has(msg.topic)) {
+      // Still delivered to current subscribers; only keeping it for future ones is refused.
+      // Logged once per thousand, so that a client flooding new topics cannot flood the log too.
+      if (this.stats.retainedRefused++ % 1000 === 0) {
+        this.log.warn('retained messages not stored: mqtt.maxRetainedMessages reached', {
+          topic: msg.topic,
+          refused: this.stats.retainedRefused,
+        });
+      }
+      return;
+    }
+    retained.set(msg);
   }
 
   private route(msg: Message, publisherId: string | undefined): number {

@@ -229,6 +229,12 @@ export class Client implements TransportSink, ClientInfo {
     this.send(buf);
   }
 
+  /** A packet that confirms stored state: held until the store committed it (see `Broker.whenDurable`). */
+  writeWhenDurable(packet: Packet): void {
+    if (this.broker.store?.holdsAcks) this.broker.whenDurable(() => this.writePacket(packet));
+    else this.writePacket(packet);
+  }
+
   writePubrel(packetId: number): void {
     this.writePacket({ type: PacketType.PUBREL, packetId, reasonCode: 0 });
   }

@@ -13,6 +13,8 @@ export class Message {
   readonly receivedAt = performance.now();
   /** Set when the message is sampled for tracing. */
   trace: PublishTrace | undefined;
+  /** The stored copy's id once a persistent session holds the message; 0 = not stored. */
+  storeId = 0;
 
   constructor(
     readonly topic: string,
@@ -72,6 +74,8 @@ export interface Outgoing {
   released: boolean;
   /** The delivery span, open until the subscriber acknowledges. */
   trace?: DeliveryTrace;
+  /** Its row in the session store (persistent sessions only). */
+  storeId?: number;
 }
 
 /** A FIFO with O(1) push and shift, for session queues that may hold many thousands of messages. */
@@ -96,6 +100,10 @@ export class Deque<T> {
       this.head = 0;
     }
     return item;
+  }
+
+  *values(): IterableIterator<T> {
+    for (let i = this.head; i < this.items.length; i++) yield this.items[i] as T;
   }
 
   peek(): T | undefined {

@@ -6,6 +6,7 @@ import type { Message } from './message';
  */
 export interface RetainedStore {
   readonly size: number;
+  has(topic: string): boolean;
   /** Stores a retained message, or removes the topic's message when the payload is empty (spec 3.3.1.3). */
   set(msg: Message): void;
   delete(topic: string): void;
@@ -25,6 +26,10 @@ export class MemoryRetainedStore implements RetainedStore {
 
   get size(): number {
     return this.byTopic.size;
+  }
+
+  has(topic: string): boolean {
+    return this.byTopic.has(topic);
   }
 
   set(msg: Message): void {

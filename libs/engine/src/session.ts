@@ -2,6 +2,7 @@ import type { QoS } from '@fluxmq/codec';
 import type { Broker } from './broker';
 import type { Client } from './client';
 import { Deque, type Message, type Outgoing } from './message';
+import type { RestoredMessage, SessionStore } from './persistence';
 import type { SharedGroup, SubscriptionEntry } from './subscription-tree';
 
 /** Session Expiry Interval meaning "never expires" (spec 3.1.2.11.2). */
@@ -21,6 +22,8 @@ export class Session {
   readonly inboundQos2 = new Set<number>();
   expiryInterval = 0;
   disconnectedAt = 0;
+  /** Set while the session is persistent and persistence is on: every change is reported to it. */
+  store: SessionStore | undefined;
   private lastPacketId = 0;
 
   constructor(
@@ -60,6 +63,7 @@ export class Session {
       return;
     }
     const out: Outgoing = { msg, qos, retain, subscriptionIds: subIds, group, packetId: 0, released: false };
+    this.store?.messageAdded(this, out);
     if (this.canTakeMore()) this.sendNew(out);
     else this.enqueue(out);
   }
@@ -68,11 +72,10 @@ export class Session {
     const { maxQueuedMessages, queueOverflow } = this.broker.config;
     if (this.queue.length >= maxQueuedMessages) {
       if (queueOverflow === 'drop-new' || maxQueuedMessages === 0) {
-        this.broker.drop('queue_full', out.msg, this.clientId);
+        this.dropOutgoing('queue_full', out);
         return;
       }
-      const oldest = this.queue.shift()!;
-      this.broker.drop('queue_full', oldest.msg, this.clientId);
+      this.dropOutgoing('queue_full', this.queue.shift()!);
     }
     out.msg.own();
     this.queue.push(out);
@@ -82,7 +85,7 @@ export class Session {
     const c = this.client!;
     const now = Date.now();
     if (out.msg.isExpired(now)) {
-      this.broker.drop('expired', out.msg, this.clientId);
+      this.dropOutgoing('expired', out);
       return;
     }
     if (out.qos === 0) {
@@ -95,7 +98,16 @@ export class Session {
     if (!c.writePublish(out.msg, out.qos, out.retain, out.subscriptionIds, out.packetId, false, out.trace)) {
       this.inflight.delete(out.packetId); // too large for this client: dropped as if delivered (spec 3.1.2.25)
       out.trace?.end('too_large');
-    } else out.msg.own();
+      this.store?.messageRemoved(this, out);
+    } else {
+      out.msg.own();
+      this.store?.messageUpdated(this, out);
+    }
+  }
+
+  private dropOutgoing(reason: 'queue_full' | 'expired', out: Outgoing): void {
+    this.broker.drop(reason, out.msg, this.clientId);
+    if (out.qos > 0) this.store?.messageRemoved(this, out);
   }
 
   private writeQos0(c: Client, msg: Message, retain: boolean, subIds: number[] | undefined): void {
@@ -122,6 +134,7 @@ export class Session {
     if (!out) return false;
     this.inflight.delete(packetId);
     out.trace?.end(errorType);
+    this.store?.messageRemoved(this, out);
     this.pump();
     return true;
   }
@@ -131,6 +144,7 @@ export class Session {
     const out = this.inflight.get(packetId);
     if (!out || out.qos !== 2) return false;
     out.released = true;
+    this.store?.messageUpdated(this, out);
     return true;
   }
 
@@ -141,7 +155,7 @@ export class Session {
       if (out.released) c.writePubrel(out.packetId);
       else if (out.msg.isExpired(Date.now())) {
         this.inflight.delete(out.packetId);
-        this.broker.drop('expired', out.msg, this.clientId);
+        this.dropOutgoing('expired', out);
         out.trace?.end('expired');
       } else c.writePublish(out.msg, out.qos, out.retain, out.subscriptionIds, out.packetId, true, out.trace);
     }
@@ -163,8 +177,16 @@ export class Session {
     for (const out of this.queue.clear()) (out.group ? moved : keep).push(out);
     for (const out of keep) this.queue.push(out);
     for (const out of moved) {
-      // Nobody else online to take it: keep it here for when this member returns.
-      if (!this.broker.deliverShared(out.group!, out.msg, this)) this.queue.push({ ...out, packetId: 0 });
+      if (this.broker.deliverShared(out.group!, out.msg, this)) {
+        if (out.qos > 0) this.store?.messageRemoved(this, out);
+        continue;
+      }
+      // Nobody else online to take it: keep it here, queued again, for when this member returns.
+      if (out.packetId !== 0) {
+        out.packetId = 0;
+        this.store?.messageUpdated(this, out);
+      }
+      this.queue.push(out);
     }
   }
 
@@ -172,6 +194,27 @@ export class Session {
   abandon(): void {
     for (const out of this.inflight.values()) out.trace?.end('session_ended');
     this.inflight.clear();
+  }
+
+  /** Puts back what the store held when the broker stopped; `resume` resends the in-flight part. */
+  restoreMessages(messages: readonly RestoredMessage[]): void {
+    for (const m of messages) {
+      const out: Outgoing = {
+        msg: m.msg,
+        qos: m.qos,
+        retain: m.retain,
+        subscriptionIds: m.subscriptionIds,
+        group: undefined,
+        packetId: m.packetId,
+        released: m.released,
+        storeId: m.storeId,
+      };
+      if (m.packetId === 0) this.queue.push(out);
+      else {
+        this.inflight.set(m.packetId, out);
+        this.lastPacketId = m.packetId;
+      }
+    }
   }
 
   private allocatePacketId(): number {

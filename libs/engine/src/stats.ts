@@ -32,6 +32,10 @@ export class BrokerStats {
   authFailures = 0;
   subscribesGranted = 0;
   subscribesRefused = 0;
+  /** Publishes and subscriptions (per filter) the authorizer refused. */
+  readonly authzDenied = { publish: 0, subscribe: 0 };
+  /** Retained publishes to a new topic not stored because `mqtt.maxRetainedMessages` was reached. */
+  retainedRefused = 0;
   readonly dropped: Record<DropReason, number> = {
     queue_full: 0,
     expired: 0,

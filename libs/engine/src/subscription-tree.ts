@@ -1,5 +1,6 @@
 import type { QoS } from '@fluxmq/codec';
 import type { Session } from './session';
+import { parseSharedFilter } from './topics';
 
 /** One session's subscription to one filter; shared subscriptions carry their group. */
 export interface SubscriptionEntry {
@@ -16,6 +17,32 @@ export interface SubscriptionEntry {
   identifier: number | undefined;
   /** `[identifier]`, made once so that deliveries need not allocate it. */
   identifiers: number[] | undefined;
+}
+
+export interface SubscriptionOptions {
+  qos: QoS;
+  noLocal: boolean;
+  retainAsPublished: boolean;
+  retainHandling: 0 | 1 | 2;
+  identifier: number | undefined;
+}
+
+/** The entry for a filter already checked valid: `$share/{group}/` is split off here. */
+export function subscriptionEntry(
+  session: Session,
+  rawFilter: string,
+  options: SubscriptionOptions,
+): SubscriptionEntry {
+  const shared = parseSharedFilter(rawFilter);
+  const isShared = shared !== null && typeof shared === 'object';
+  return {
+    session,
+    rawFilter,
+    filter: isShared ? shared.filter : rawFilter,
+    group: isShared ? shared.group : undefined,
+    ...options,
+    identifiers: options.identifier === undefined ? undefined : [options.identifier],
+  };
 }
 
 /** Members of `$share/{name}/{filter}`; each message goes to one of them, in turn. */

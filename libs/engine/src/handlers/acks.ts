@@ -13,8 +13,11 @@ export function handlePubrec(client: Client, packet: AckPacket): void {
     session.complete(packet.packetId, 'refused'); // the client refused the message: it is done (spec 4.3.3)
     return;
   }
-  if (session.release(packet.packetId)) client.writePubrel(packet.packetId);
-  else if (client.protocolVersion === 5) {
+  // Held until 'released' is stored: resent after a restart, a PUBLISH the subscriber already completed
+  // would reach it twice, where a PUBREL is harmless.
+  if (session.release(packet.packetId)) {
+    client.writeWhenDurable({ type: PacketType.PUBREL, packetId: packet.packetId, reasonCode: 0 });
+  } else if (client.protocolVersion === 5) {
     client.writePacket({
       type: PacketType.PUBREL,
       packetId: packet.packetId,
@@ -24,9 +27,12 @@ export function handlePubrec(client: Client, packet: AckPacket): void {
 }
 
 export function handlePubrel(client: Client, packet: AckPacket): void {
-  const known = client.session!.inboundQos2.delete(packet.packetId);
+  const session = client.session!;
+  const known = session.inboundQos2.delete(packet.packetId);
+  if (known) session.store?.inboundQos2Removed(session, packet.packetId);
   const reasonCode = known || client.protocolVersion !== 5 ? 0 : ReasonCode.PacketIdentifierNotFound;
-  client.writePacket({ type: PacketType.PUBCOMP, packetId: packet.packetId, reasonCode });
+  // Once PUBCOMP is out the publisher may reuse the id: a restart must not still remember it as received.
+  client.writeWhenDurable({ type: PacketType.PUBCOMP, packetId: packet.packetId, reasonCode });
 }
 
 export function handlePubcomp(client: Client, packet: AckPacket): void {

@@ -144,6 +144,10 @@ function accept(client: Client, packet: ConnectPacket, assigned: boolean, auth: 
     if (!config.subscriptionIdentifiersAvailable) connack.subscriptionIdentifiersAvailable = 0;
     if (!config.sharedSubscriptionAvailable) connack.sharedSubscriptionAvailable = 0;
   }
+  const { maxSessions } = config;
+  if (maxSessions > 0 && broker.sessions.size >= maxSessions && !broker.sessions.has(client.clientId)) {
+    return refuse(client, ReasonCode.QuotaExceeded, `session limit of ${maxSessions} reached`);
+  }
   // The will outlives this read: copy its payload so it does not pin the socket buffer for the whole session.
   client.will = packet.will && { ...packet.will, payload: Buffer.from(packet.will.payload) };
 

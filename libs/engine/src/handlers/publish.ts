@@ -132,27 +132,43 @@ function authorized(
     ...msg.trace?.logFields,
   });
   broker.drop('not_authorized', msg, client.clientId);
+  broker.stats.authzDenied.publish++;
   msg.trace?.end('not_authorized');
   acknowledge(client, packet, ReasonCode.NotAuthorized, `not authorized to publish to ${msg.topic}`);
 }
 
 function route(client: Client, packet: PublishPacket, msg: Message): void {
-  const delivered = client.broker.publish(msg, client);
-  if (packet.qos === 2) client.session!.inboundQos2.add(packet.packetId);
+  const broker = client.broker;
+  const delivered = broker.publish(msg, client);
+  if (packet.qos === 2) {
+    const session = client.session!;
+    session.inboundQos2.add(packet.packetId);
+    session.store?.inboundQos2Added(session, packet.packetId);
+  }
   acknowledge(client, packet, delivered > 0 ? ReasonCode.Success : ReasonCode.NoMatchingSubscribers);
-  msg.trace?.end();
+  const trace = msg.trace;
+  if (trace && (msg.storeId !== 0 || msg.retain) && broker.store?.holdsAcks) {
+    const span = trace.child('persist');
+    broker.whenDurable(() => {
+      span.end();
+      trace.end();
+    });
+  } else trace?.end();
 }
 
-/** PUBACK or PUBREC; 3.1.1 has no reason codes, so there it is a plain acknowledgement. */
+/**
+ * PUBACK or PUBREC; 3.1.1 has no reason codes, so there it is a plain acknowledgement. Every one waits for
+ * the store's commit when acknowledgements are held, even a refusal, so that they leave in order.
+ */
 function acknowledge(client: Client, packet: PublishPacket, reasonCode: number, why?: string): void {
   if (packet.qos === 0) return;
   const type = packet.qos === 1 ? PacketType.PUBACK : PacketType.PUBREC;
   if (client.protocolVersion !== 5) {
-    client.writePacket({ type, packetId: packet.packetId, reasonCode: 0 });
+    client.writeWhenDurable({ type, packetId: packet.packetId, reasonCode: 0 });
     return;
   }
   const properties = why && client.requestProblemInformation ? { reasonString: why } : undefined;
-  client.writePacket({ type, packetId: packet.packetId, reasonCode, properties });
+  client.writeWhenDurable({ type, packetId: packet.packetId, reasonCode, properties });
 }
 
 /** The properties a server forwards (spec 3.3.2.3): not the alias, ids or expiry, which are per hop. */

@@ -51,6 +51,7 @@ function subscribe(
       broker.observer?.subscribed?.(client, sub.filter, sub.qos, code);
       problems.push(`${sub.filter}: ${why}`);
       broker.stats.subscribesRefused++;
+      if (code === ReasonCode.NotAuthorized) broker.stats.authzDenied.subscribe++;
       return client.protocolVersion === 5 ? code : 0x80;
     }
     const shared = parseSharedFilter(sub.filter);
@@ -76,7 +77,7 @@ function subscribe(
   // Reason strings only for 5.0 clients that did not opt out (Request Problem Information, spec 3.1.2.11.7).
   const explain = problems.length > 0 && client.protocolVersion === 5 && client.requestProblemInformation;
   const properties = explain ? { reasonString: problems.join('; ') } : undefined;
-  client.writePacket({ type: PacketType.SUBACK, packetId: packet.packetId, reasonCodes, properties });
+  client.writeWhenDurable({ type: PacketType.SUBACK, packetId: packet.packetId, reasonCodes, properties });
 
   // Retained messages follow the SUBACK; Retain Handling 1 sends them only for a new subscription, 2 never
   // (spec 3.3.1.3). Shared subscriptions never get them (spec 4.8.2).

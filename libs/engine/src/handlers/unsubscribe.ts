@@ -10,7 +10,7 @@ export function handleUnsubscribe(client: Client, packet: UnsubscribePacket): vo
     if (removed) broker.observer?.unsubscribed?.(client, filter);
     return removed ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted;
   });
-  client.writePacket({
+  client.writeWhenDurable({
     type: PacketType.UNSUBACK,
     packetId: packet.packetId,
     reasonCodes: client.protocolVersion === 5 ? reasonCodes : [],
