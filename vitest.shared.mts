@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 
 const root = import.meta.dirname;
-const libs = ['codec', 'config', 'engine', 'listeners', 'server', 'telemetry'];
+const libs = ['auth', 'codec', 'config', 'engine', 'listeners', 'persistence', 'server', 'telemetry'];
 
 export const workspaceAliases = Object.fromEntries(
   libs.map((name) => [`@fluxmq/${name}`, resolve(root, `libs/${name}/src/index.ts`)]),
