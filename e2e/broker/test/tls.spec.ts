@@ -71,6 +71,7 @@ async function startTlsBroker(
     },
     http: { host: HOST, port: 0 },
     sys: { enabled: false },
+    persistence: { enabled: false },
   };
   const config = loadConfig({ env: {}, overrides: deepMerge(base as Plain, overrides as Plain) });
   const logs: LogLine[] = [];

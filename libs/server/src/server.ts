@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BrokerAuth } from '@fluxmq/auth';
 import type { FluxConfig, ListenersConfig } from '@fluxmq/config';
 import { Broker, combineObservers, SysTopics, type BrokerHooks, type Logger } from '@fluxmq/engine';
 import { startListeners, type CertificateReload } from '@fluxmq/listeners';
+import { loadAclRules, loadUsers, openPersistence, type Persistence } from '@fluxmq/persistence';
 import {
   LatencyHistogram,
   latencyObserver,
   OtelTracing,
   registerBrokerMetrics,
+  registerStoreMetrics,
   SamplingPolicy,
 } from '@fluxmq/telemetry';
 import { trace } from '@opentelemetry/api';
@@ -37,6 +40,10 @@ export interface BrokerServer {
   readonly metrics: MetricsRegistries | undefined;
   /** Present when `telemetry.tracing.enabled`; `update` changes sampling at run time. */
   readonly sampling: SamplingPolicy | undefined;
+  /** Present when `persistence.enabled`: the SQLite database (TypeORM) and the engine's stores. */
+  readonly persistence: Persistence | undefined;
+  /** Present when `auth.enabled`: `setUsers`/`setRules` replace users and ACL rules at run time. */
+  readonly auth: BrokerAuth | undefined;
   close(): Promise<void>;
 }
 
@@ -59,16 +66,33 @@ export async function startBrokerServer(
   const latency = metricsConfig.enabled ? new LatencyHistogram() : undefined;
   const sampling = tracingConfig.enabled ? new SamplingPolicy(tracingConfig) : undefined;
   const tracing = sampling ? new OtelTracing(trace.getTracer('fluxmq', VERSION), sampling) : undefined;
+  const given = options.hooks;
+  const auth =
+    config.auth.enabled && !(given?.authenticator && given.authorizer)
+      ? new BrokerAuth(config.auth, logger)
+      : undefined;
   const hooks: BrokerHooks = {
     ...options.hooks,
+    authenticator: given?.authenticator ?? auth,
+    authorizer: given?.authorizer ?? auth,
     observer: combineObservers(
       options.hooks?.observer,
+      auth?.observer,
       latency && latencyObserver(latency),
       tracing?.observer,
     ),
     tracer: tracing,
   };
-  const broker = new Broker({ config: config.mqtt, hooks, logger });
+  const persistence = config.persistence.enabled
+    ? await openPersistence(config.persistence, logger)
+    : undefined;
+  const broker = new Broker({
+    config: config.mqtt,
+    hooks,
+    logger,
+    store: persistence?.sessions,
+    retained: persistence?.retained,
+  });
   let metrics: MetricsRegistries | undefined;
   if (latency) {
     const openMetrics = new Registry<OpenMetricsContentType>();
@@ -76,14 +100,22 @@ export async function startBrokerServer(
     metrics = { prometheus: new Registry(), openMetrics };
     registerBrokerMetrics(metrics.prometheus, broker, latency, VERSION);
     registerBrokerMetrics(metrics.openMetrics, broker, latency, VERSION);
+    if (persistence) registerStoreMetrics([metrics.prometheus, metrics.openMetrics], persistence.sessions);
   }
   const sys = config.sys.enabled ? new SysTopics(broker, config.sys.intervalSeconds, VERSION) : undefined;
   let listeners;
   try {
+    if (persistence) {
+      await persistence.restore(broker);
+      // Users and rules created through the admin API, next to those of the configuration file.
+      auth?.setUsers(await loadUsers(persistence.dataSource));
+      auth?.setRules(await loadAclRules(persistence.dataSource));
+    }
     listeners = await startListeners(broker, config.listeners, config.mqtt.maxPacketSize);
   } catch (err) {
     sys?.stop();
     await broker.close();
+    await persistence?.close();
     throw err;
   }
   for (const [name, port] of Object.entries(listeners.ports)) {
@@ -98,10 +130,14 @@ export async function startBrokerServer(
     reloadCertificates: () => listeners.reload(),
     metrics,
     sampling,
+    persistence,
+    auth,
     async close() {
       sys?.stop();
       await broker.close();
       await listeners.close();
+      // Last: the disconnects above still record when each persistent session went offline.
+      await persistence?.close();
     },
   };
 }

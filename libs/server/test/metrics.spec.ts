@@ -50,14 +50,20 @@ describe('Prometheus metrics', () => {
       overrides: {
         log: { level: 'silent' },
         sys: { enabled: false },
+        persistence: { enabled: false },
         listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
         mqtt: { maxQueuedMessages: 1, maxSubscriptionsPerClient: 2 },
       },
     });
-    server = await startBrokerServer(config, { hooks: { authenticator } });
+    const authorizer = {
+      canPublish: () => true,
+      canSubscribe: (_c: unknown, filter: string) => filter !== 'forbidden/#',
+    };
+    server = await startBrokerServer(config, { hooks: { authenticator, authorizer } });
 
     await expect(connect({ username: 'bad', protocolVersion: 5 })).rejects.toThrow();
     const sub = await connect({ clientId: 'client-sub-7', protocolVersion: 5 });
+    await expect(sub.subscribeAsync('forbidden/#', { qos: 0 })).rejects.toThrow('Not authorized');
     await sub.subscribeAsync('m/#', { qos: 2 });
     await sub.subscribeAsync('$share/g/s/#', { qos: 1 });
     await expect(sub.subscribeAsync('one/too/many', { qos: 0 })).rejects.toThrow('Quota exceeded'); // quota of 2
@@ -78,7 +84,7 @@ describe('Prometheus metrics', () => {
 
     const { samples, families } = parse(await server.metrics!.prometheus.metrics());
     const fluxmq = [...families.keys()].filter((name) => name.startsWith('fluxmq_'));
-    expect(fluxmq.length).toBe(24);
+    expect(fluxmq.length).toBe(25);
     const value = (name: string, labels = '') =>
       samples.filter((s) => s.name === name && s.labels.includes(labels)).reduce((a, s) => a + s.value, 0);
 
@@ -98,7 +104,8 @@ describe('Prometheus metrics', () => {
     expect(value('fluxmq_messages_dropped_total', 'reason="no_subscribers"')).toBe(1);
     expect(value('fluxmq_messages_dropped_total', 'reason="queue_full"')).toBe(2);
     expect(value('fluxmq_queued_messages')).toBe(1);
-    expect(value('fluxmq_subscribes_total', 'result="refused"')).toBe(1);
+    expect(value('fluxmq_subscribes_total', 'result="refused"')).toBe(2); // not authorized, over quota
+    expect(value('fluxmq_authorization_denials_total', 'action="subscribe"')).toBe(1);
     expect(value('fluxmq_shared_subscription_groups')).toBe(1);
     expect(value('fluxmq_retained_messages')).toBe(1);
     expect(value('fluxmq_sessions', 'state="offline"')).toBe(1);

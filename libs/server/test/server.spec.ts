@@ -4,7 +4,11 @@ import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBrokerServer, type BrokerServer } from '../src';
 
-const quiet = { log: { level: 'silent' as const }, sys: { enabled: false } };
+const quiet = {
+  log: { level: 'silent' as const },
+  sys: { enabled: false },
+  persistence: { enabled: false },
+};
 const local = { tcp: { host: '127.0.0.1', port: 0 }, ws: { host: '127.0.0.1', port: 0 } };
 
 describe('startBrokerServer', () => {

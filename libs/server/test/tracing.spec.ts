@@ -37,6 +37,7 @@ describe('traces and logs', () => {
       env: {},
       overrides: {
         sys: { enabled: false },
+        persistence: { enabled: false },
         listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
         telemetry: { tracing: { enabled: true } },
       },

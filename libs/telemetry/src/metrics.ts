@@ -130,6 +130,15 @@ export function registerBrokerMetrics(
     { labels: { result: 'success' }, value: s.authSuccesses },
     { labels: { result: 'failure' }, value: s.authFailures },
   ]);
+  counter(
+    'fluxmq_authorization_denials_total',
+    'Publishes and subscriptions (per filter) refused by authorization, by action',
+    ['action'],
+    () => [
+      { labels: { action: 'publish' }, value: s.authzDenied.publish },
+      { labels: { action: 'subscribe' }, value: s.authzDenied.subscribe },
+    ],
+  );
   counter('fluxmq_subscribes_total', 'Subscription requests (per filter), by result', ['result'], () => [
     { labels: { result: 'granted' }, value: s.subscribesGranted },
     { labels: { result: 'refused' }, value: s.subscribesRefused },

@@ -30,7 +30,8 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
 
 export function runApp(args: string[], env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [MAIN, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', ...env },
+    // No database in the working tree unless a test asks for one (and gives it a temporary path).
+    env: { PATH: process.env['PATH'] ?? '', FLUXMQ_PERSISTENCE_ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

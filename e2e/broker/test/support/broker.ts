@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FluxConfigInput } from '@fluxmq/config';
 import type { BrokerServer } from '@fluxmq/server';
 import { onCleanup } from './cleanup';
@@ -53,6 +56,8 @@ function baseConfig(): FluxConfigInput {
     // Should the server ever start the admin HTTP server itself: 8080 would collide between forks.
     http: { host: HOST, port: 0 },
     sys: { enabled: false },
+    // Tests that need it point it at a temporary file: a shared default would leak state between tests.
+    persistence: { enabled: false },
   };
 }
 
@@ -65,7 +70,8 @@ async function startFluxmq(overrides: FluxConfigInput): Promise<{
   // Imported lazily: mosquitto mode must work without loading (or even compiling) the engine.
   const { loadConfig } = await import('@fluxmq/config');
   const { startBrokerServer } = await import('@fluxmq/server');
-  const merged = deepMerge(baseConfig() as Plain, overrides as Plain) as FluxConfigInput;
+  const base = deepMerge(baseConfig() as Plain, persistedByEnv() as Plain);
+  const merged = deepMerge(base, overrides as Plain) as FluxConfigInput;
   const server = await startBrokerServer(loadConfig({ env: {}, overrides: merged }));
   return {
     tcp: server.ports['tcp'] ?? 0,
@@ -73,6 +79,18 @@ async function startFluxmq(overrides: FluxConfigInput): Promise<{
     engine: server.broker,
     close: () => server.close(),
   };
+}
+
+/**
+ * FLUXMQ_E2E_PERSISTENCE=commit|interval runs every test with SQLite persistence on (a new database per
+ * broker): the whole protocol suite then also checks that storing state changes no behaviour.
+ */
+function persistedByEnv(): FluxConfigInput {
+  const durability = process.env['FLUXMQ_E2E_PERSISTENCE'];
+  if (durability !== 'commit' && durability !== 'interval') return {};
+  const dir = mkdtempSync(join(tmpdir(), 'fluxmq-e2e-db-'));
+  onCleanup(`database ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  return { persistence: { enabled: true, durability, path: join(dir, 'fluxmq.db') } };
 }
 
 /**
