@@ -1,6 +1,6 @@
 import { PacketType, ReasonCode, type QoS, type SubscribePacket, type Subscription } from '@fluxmq/codec';
 import type { Client } from '../client';
-import type { SubscriptionEntry } from '../subscription-tree';
+import { subscriptionEntry, type SubscriptionEntry } from '../subscription-tree';
 import { hasWildcard, parseSharedFilter, topicFilterError } from '../topics';
 
 /** SUBSCRIBE (spec 3.8): check each filter, subscribe, SUBACK, then send matching retained messages. */
@@ -54,20 +54,14 @@ function subscribe(
       if (code === ReasonCode.NotAuthorized) broker.stats.authzDenied.subscribe++;
       return client.protocolVersion === 5 ? code : 0x80;
     }
-    const shared = parseSharedFilter(sub.filter);
     const qos = Math.min(sub.qos, broker.config.maxQos) as QoS;
-    const entry: SubscriptionEntry = {
-      session,
-      rawFilter: sub.filter,
-      filter: shared && typeof shared === 'object' ? shared.filter : sub.filter,
-      group: shared && typeof shared === 'object' ? shared.group : undefined,
+    const entry = subscriptionEntry(session, sub.filter, {
       qos,
       noLocal: sub.noLocal,
       retainAsPublished: sub.retainAsPublished,
       retainHandling: sub.retainHandling,
       identifier,
-      identifiers: identifier === undefined ? undefined : [identifier],
-    };
+    });
     const existed = broker.subscribe(session, entry);
     broker.stats.subscribesGranted++;
     broker.observer?.subscribed?.(client, sub.filter, qos, qos);
