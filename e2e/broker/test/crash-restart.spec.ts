@@ -48,7 +48,7 @@ function tally(client: MqttClient): Map<string, number> {
 }
 
 describe('kill -9', () => {
-  it('delivers every acknowledged QoS 1 message and every QoS 2 message exactly once after a crash', async () => {
+  it('delivers every acknowledged QoS 1 message and every QoS 2 message exactly once, and keeps retained ones', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fluxmq-crash-'));
     onCleanup(`database ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
     const [port] = await freePorts(1);
@@ -77,6 +77,7 @@ describe('kill -9', () => {
 
     const publisher = reconnecting(url, { ...session, clientId: uniqueId('pub') });
     await connected(publisher);
+    await publisher.publishAsync('state/crash', 'kept', { qos: 1, retain: true });
     const acked = { q1: new Set<number>(), q2: new Set<number>() };
     let killed = false;
     for (let i = 0; i < MESSAGES; i += IN_FLIGHT) {
@@ -111,6 +112,11 @@ describe('kill -9', () => {
       for (const n of acked.q1) expect(counts.get(`crash/q1:${n}`)).toBeGreaterThanOrEqual(1);
       for (const n of acked.q2) expect(counts.get(`crash/q2:${n}`), `QoS 2 message ${n}`).toBe(1);
     }
+    const late = reconnecting(url, { protocolVersion: 5, clientId: uniqueId('late') });
+    await connected(late);
+    const retained = new Promise<string>((r) => late.once('message', (_t, payload) => r(payload.toString())));
+    await late.subscribeAsync('state/crash', { qos: 1 });
+    expect(await withTimeout(retained, 3000, 'the retained message')).toBe('kept');
     await withTimeout(app.stop(), 5000, 'graceful stop');
   }, 60000);
 });
