@@ -2,12 +2,8 @@ import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } fr
 
 /** What the persistence store tallies (see `@fluxmq/persistence`'s SqliteStateStore). */
 export interface StoreMetricsSource {
-  readonly stats: {
-    readonly commits: number;
-    readonly commitRows: number;
-    readonly commitFailures: number;
-    onCommit?: (seconds: number) => void;
-  };
+  readonly stats: { readonly commits: number; readonly commitRows: number; readonly commitFailures: number };
+  onCommit: ((seconds: number) => void) | undefined;
   /** Sessions, wills and retained topics with changes not yet committed. */
   readonly pendingChanges: number;
 }
@@ -61,5 +57,5 @@ export function registerStoreMetrics(
     buckets: COMMIT_BUCKETS,
     registers: registries,
   });
-  s.onCommit = (seconds) => duration.observe(seconds);
+  store.onCommit = (seconds) => duration.observe(seconds);
 }
