@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { repoPath } from './repo';
 import { stopProcess } from './processes';
 
@@ -23,9 +25,12 @@ export function startBrokerProcess(env: Record<string, string>, timeoutMs = 1500
   if (!existsSync(BROKER_MAIN)) {
     return Promise.reject(new Error(`${BROKER_MAIN} is missing: run npx nx run broker:build first`));
   }
+  // Its own database, so runs neither share state nor leave files in the working tree.
+  const dataDir = mkdtempSync(join(tmpdir(), 'fluxmq-stack-data-'));
   const child = spawn(process.execPath, [BROKER_MAIN], {
     env: {
       PATH: process.env['PATH'] ?? '',
+      FLUXMQ_PERSISTENCE_PATH: join(dataDir, 'fluxmq.db'),
       FLUXMQ_LISTENERS_TCP_HOST: '127.0.0.1',
       FLUXMQ_LISTENERS_TCP_PORT: '0',
       FLUXMQ_LISTENERS_WS_HOST: '127.0.0.1',
@@ -39,6 +44,7 @@ export function startBrokerProcess(env: Record<string, string>, timeoutMs = 1500
   const logs: Record<string, unknown>[] = [];
   const ports: Record<string, number> = {};
   let stderr = '';
+  child.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   const broker: BrokerProcess = { child, ports, logs, stderr: () => stderr, stop: () => stopProcess(child) };
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => {
