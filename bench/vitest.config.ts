@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.spec.ts'],
     // Compiling plus one quick run per broker; the quick loads are sized to stay well inside this.
-    testTimeout: 30000,
-    hookTimeout: 30000,
+    testTimeout: 90000,
+    hookTimeout: 90000,
   },
 });
