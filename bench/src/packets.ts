@@ -12,12 +12,12 @@ export const PUBCOMP = 7;
 export const SUBACK = 9;
 
 /** MQTT 3.1.1 everywhere: Aedes does not speak 5.0, and the comparison must be like for like. */
-export function connectPacket(clientId: string, keepalive: number): Buffer {
+export function connectPacket(clientId: string, keepalive: number, clean = true): Buffer {
   return generate({
     cmd: 'connect',
     protocolId: 'MQTT',
     protocolVersion: 4,
-    clean: true,
+    clean,
     clientId,
     keepalive,
   });

@@ -12,6 +12,8 @@ export interface ConnectOptions {
   port: number;
   clientId: string;
   keepalive?: number;
+  /** false: a persistent session (3.1.1 clean session 0), which the broker keeps across disconnects. */
+  clean?: boolean;
   /** Source address, to spread very many connections over several 127.0.0.x. */
   localAddress?: string;
   timeoutMs?: number;
@@ -73,7 +75,9 @@ export class RawClient {
       const closed = (): void => fail(new Error(`connection closed before CONNACK (${options.clientId})`));
       socket.once('error', fail);
       socket.once('close', closed);
-      socket.once('connect', () => socket.write(connectPacket(options.clientId, options.keepalive ?? 0)));
+      socket.once('connect', () =>
+        socket.write(connectPacket(options.clientId, options.keepalive ?? 0, options.clean)),
+      );
       client.waiters.set(CONNACK, (buf, body) => {
         clearTimeout(timer);
         socket.removeListener('close', closed);

@@ -1,7 +1,14 @@
 export const BROKERS = ['fluxmq', 'aedes', 'mosquitto'] as const;
 export type BrokerName = (typeof BROKERS)[number];
 
-export const SCENARIOS = ['fan-in', 'fan-out', 'qos1-latency', 'qos2-throughput', 'idle-memory'] as const;
+export const SCENARIOS = [
+  'fan-in',
+  'fan-out',
+  'qos1-latency',
+  'qos2-throughput',
+  'persistent-qos1',
+  'idle-memory',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Metric {
