@@ -3,7 +3,8 @@ import { startCpu, waitForCompletion } from '../measure';
 import { PUBACK, PUBLISH, publishIdOffset, publishTemplate } from '../packets';
 import { RawClient, connectMany } from '../raw-client';
 import type { Scenario } from './scenario';
-import { coalesced, throughputMetrics } from './throughput';
+import { throughputMetrics } from './throughput';
+import { WindowedPublishers } from './windowed-publishers';
 
 const LOAD = {
   full: { messages: 500_000, maxSeconds: 15 },
@@ -38,43 +39,20 @@ export const persistentQos1: Scenario = {
     );
     const templates = publishers.map((_, i) => publishTemplate(`bench/ps/${i}`, PAYLOAD, 1));
 
-    let target = load.messages;
-    let sent = 0;
-    let acked = 0;
     let received = 0;
-    let startAt = 0;
     let lastAt = 0;
-    const inflight = new Array<number>(PUBLISHERS).fill(0);
-    const nextId = new Array<number>(PUBLISHERS).fill(0);
-
-    const fill = (i: number): void => {
-      if (performance.now() - startAt > load.maxSeconds * 1000) target = sent;
-      const count = Math.min(WINDOW - inflight[i], target - sent, END_TO_END - (sent - received));
-      if (count <= 0) return;
-      const template = templates[i];
-      const size = template.bytes.length;
-      const out = Buffer.allocUnsafe(count * size);
-      for (let k = 0; k < count; k++) {
-        template.bytes.copy(out, k * size);
-        nextId[i] = (nextId[i] % 65535) + 1;
-        out.writeUInt16BE(nextId[i], k * size + template.idOffset);
-      }
-      publishers[i].write(out);
-      inflight[i] += count;
-      sent += count;
-    };
-    let first = 0;
-    const fillAll = coalesced(() => {
-      first = (first + 1) % PUBLISHERS;
-      for (let k = 0; k < PUBLISHERS; k++) fill((first + k) % PUBLISHERS);
+    const windowed = new WindowedPublishers(publishers, templates, {
+      window: WINDOW,
+      endToEnd: END_TO_END,
+      messages: load.messages,
+      maxSeconds: load.maxSeconds,
+      through: () => received,
     });
     publishers.forEach((publisher, i) => {
       publisher.onPacket = (type) => {
         if (type !== PUBACK) return;
-        inflight[i]--;
-        acked++;
         lastAt = performance.now();
-        fill(i);
+        windowed.acked(i);
       };
     });
     subscriber.onPacket = (type, _flags, buf, body) => {
@@ -82,21 +60,22 @@ export const persistentQos1: Scenario = {
       subscriber.ack(PUBACK, buf.readUInt16BE(publishIdOffset(buf, body)));
       received++;
       lastAt = performance.now();
-      fillAll();
+      windowed.fillAll();
     };
 
     const cpu = startCpu(ctx.pid);
-    startAt = performance.now();
-    for (let i = 0; i < PUBLISHERS; i++) fill(i);
+    const startAt = performance.now();
+    windowed.start();
     const end = await waitForCompletion({
-      isDone: () => sent === target && acked >= sent && received >= sent,
-      progress: () => acked + received,
+      isDone: () => windowed.done && received >= windowed.sent,
+      progress: () => windowed.acknowledged + received,
       stallMs: 3000,
       deadline: ctx.deadline,
     });
     const { brokerCpuSeconds } = cpu.stop();
     const wallSeconds = ((lastAt > 0 ? lastAt : performance.now()) - startAt) / 1000;
-    ctx.log(`sent ${sent}, acknowledged ${acked}, received ${received}`);
+    const { sent } = windowed;
+    ctx.log(`sent ${sent}, acknowledged ${windowed.acknowledged}, received ${received}`);
     return {
       sent,
       expected: sent,

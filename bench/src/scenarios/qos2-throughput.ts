@@ -3,7 +3,8 @@ import { startCpu, waitForCompletion } from '../measure';
 import { PUBCOMP, PUBLISH, PUBREC, PUBREL, publishIdOffset, publishTemplate } from '../packets';
 import { RawClient, connectMany } from '../raw-client';
 import type { Scenario } from './scenario';
-import { coalesced, throughputMetrics } from './throughput';
+import { throughputMetrics } from './throughput';
+import { WindowedPublishers } from './windowed-publishers';
 
 const LOAD = {
   full: { messages: 1_000_000, maxSeconds: 15 },
@@ -37,49 +38,23 @@ export const qos2Throughput: Scenario = {
     );
     const templates = publishers.map((_, i) => publishTemplate(`bench/q2/${i}`, PAYLOAD, 2));
 
-    let target = load.messages;
-    let sent = 0;
-    let completed = 0;
     let received = 0;
     let subscriberCompleted = 0;
-    let startAt = 0;
     let lastAt = 0;
-    const inflight = new Array<number>(PUBLISHERS).fill(0);
-    const nextId = new Array<number>(PUBLISHERS).fill(0);
-
-    /** Tops one publisher up to its window with a single write of fresh packet ids. */
-    const fill = (i: number): void => {
-      if (performance.now() - startAt > load.maxSeconds * 1000) target = sent;
-      const count = Math.min(WINDOW - inflight[i], target - sent, END_TO_END - (sent - subscriberCompleted));
-      if (count <= 0) return;
-      const template = templates[i];
-      const size = template.bytes.length;
-      const out = Buffer.allocUnsafe(count * size);
-      for (let k = 0; k < count; k++) {
-        template.bytes.copy(out, k * size);
-        nextId[i] = (nextId[i] % 65535) + 1;
-        out.writeUInt16BE(nextId[i], k * size + template.idOffset);
-      }
-      publishers[i].write(out);
-      inflight[i] += count;
-      sent += count;
-    };
-
-    // Starts with a different publisher each time so none is favoured when the end-to-end cap binds.
-    let first = 0;
-    const fillAll = coalesced(() => {
-      first = (first + 1) % PUBLISHERS;
-      for (let k = 0; k < PUBLISHERS; k++) fill((first + k) % PUBLISHERS);
+    const windowed = new WindowedPublishers(publishers, templates, {
+      window: WINDOW,
+      endToEnd: END_TO_END,
+      messages: load.messages,
+      maxSeconds: load.maxSeconds,
+      through: () => subscriberCompleted,
     });
     publishers.forEach((publisher, i) => {
       publisher.onPacket = (type, _flags, buf, body) => {
         if (type === PUBREC) publisher.ack(PUBREL, buf.readUInt16BE(body));
         else if (type === PUBCOMP) {
-          inflight[i]--;
-          completed++;
           lastAt = performance.now();
           // Refilled per packet; the socket is corked during a read, so these join the read's PUBRELs.
-          fill(i);
+          windowed.acked(i);
         }
       };
     });
@@ -90,25 +65,26 @@ export const qos2Throughput: Scenario = {
       } else if (type === PUBREL) {
         subscriber.ack(PUBCOMP, buf.readUInt16BE(body));
         subscriberCompleted++;
-        fillAll();
+        windowed.fillAll();
       } else return;
       lastAt = performance.now();
     };
 
     const cpu = startCpu(ctx.pid);
-    startAt = performance.now();
-    for (let i = 0; i < PUBLISHERS; i++) fill(i);
+    const startAt = performance.now();
+    windowed.start();
     const end = await waitForCompletion({
-      isDone: () => sent === target && completed >= sent && received >= sent && subscriberCompleted >= sent,
-      progress: () => completed + received + subscriberCompleted,
+      isDone: () => windowed.done && received >= windowed.sent && subscriberCompleted >= windowed.sent,
+      progress: () => windowed.acknowledged + received + subscriberCompleted,
       stallMs: 3000,
       deadline: ctx.deadline,
     });
     const { brokerCpuSeconds } = cpu.stop();
     const wallSeconds = ((lastAt > 0 ? lastAt : performance.now()) - startAt) / 1000;
     ctx.log(
-      `sent ${sent}, completed ${completed}, received ${received}, subscriber completed ${subscriberCompleted}`,
+      `sent ${windowed.sent}, completed ${windowed.acknowledged}, received ${received}, subscriber completed ${subscriberCompleted}`,
     );
+    const { sent } = windowed;
     return {
       sent,
       expected: sent,
