@@ -147,6 +147,12 @@ async function runScenario(
       );
     }
     if (outcome.end !== 'done') log(`${tag} warning: ended by ${outcome.end}; counts are partial`);
+    const brokerCounters = await broker.counters?.().catch((err: unknown) => {
+      log(
+        `${tag} warning: could not read the broker's counters: ${err instanceof Error ? err.message : err}`,
+      );
+      return undefined;
+    });
     return {
       scenario: scenario.name,
       broker: launcher.name,
@@ -156,6 +162,7 @@ async function runScenario(
       otherCpuSeconds,
       stealSeconds,
       disturbed,
+      ...(brokerCounters && { brokerCounters }),
     };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -46,6 +46,8 @@ export interface ScenarioResult extends ScenarioOutcome {
   stealSeconds: number;
   /** Other processes or the hypervisor took enough CPU to shift the numbers. */
   disturbed: boolean;
+  /** The broker's own counters after the load (see RunningBroker.counters). */
+  brokerCounters?: Record<string, number>;
   error?: string;
 }
 

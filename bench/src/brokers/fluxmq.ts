@@ -1,19 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '../paths';
 import { HOST, freePort, spawnBroker, type BrokerLauncher } from './launcher';
+import { startOtlpSink } from './otlp-sink';
 
 // BENCH_FLUXMQ_MAIN points at another build, e.g. to compare a branch against main.
 const main = resolve(repoRoot, process.env['BENCH_FLUXMQ_MAIN'] ?? 'apps/broker/dist/main.js');
 
 /**
  * BENCH_FLUXMQ_ENV=KEY=VALUE,KEY=VALUE adds FLUXMQ_* settings, e.g. to measure what metrics and tracing cost
- * (docs/benchmarks.md, "Cost of telemetry"). With tracing on and no endpoint given, spans go to a sink in
- * this process that accepts and discards them, so the broker pays for exporting as it would in production.
+ * (docs/benchmarks.md, "Cost of telemetry"). With tracing on and no endpoint given, spans go to a sink on a
+ * thread of this process that accepts and discards them, so the broker pays for exporting as it would in
+ * production.
  */
 function extraEnv(): Record<string, string> {
   const raw = process.env['BENCH_FLUXMQ_ENV'] ?? '';
@@ -26,16 +26,16 @@ function extraEnv(): Record<string, string> {
 }
 
 let sink: Promise<string> | undefined;
-function otlpSink(): Promise<string> {
-  sink ??= new Promise((resolveUrl) => {
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-    });
-    server.listen(0, HOST, () => resolveUrl(`http://${HOST}:${(server.address() as AddressInfo).port}`));
-    server.unref();
-  });
-  return sink;
+
+/** The broker's counters of exported, dropped and shed spans, when it traces (read after the load). */
+async function traceCounters(httpPort: number): Promise<Record<string, number>> {
+  const res = await fetch(`http://${HOST}:${httpPort}/metrics`);
+  const counters: Record<string, number> = {};
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^(fluxmq_traces?_[a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
+    if (m) counters[m[1]] = Number(m[2]);
+  }
+  return counters;
 }
 
 export const fluxmq: BrokerLauncher = {
@@ -56,9 +56,9 @@ export const fluxmq: BrokerLauncher = {
     const dataDir = mkdtempSync(join(tmpdir(), 'fluxmq-bench-data-'));
     const extra = extraEnv();
     if (extra['FLUXMQ_TELEMETRY_TRACING_ENABLED'] === 'true' && !extra['FLUXMQ_TELEMETRY_TRACING_ENDPOINT']) {
-      extra['FLUXMQ_TELEMETRY_TRACING_ENDPOINT'] = await otlpSink();
+      extra['FLUXMQ_TELEMETRY_TRACING_ENDPOINT'] = await (sink ??= startOtlpSink());
     }
-    return spawnBroker({
+    const broker = await spawnBroker({
       name: 'FluxMQ',
       command: process.execPath,
       args: [main],
@@ -79,6 +79,9 @@ export const fluxmq: BrokerLauncher = {
         ...extra,
       },
     });
+    return extra['FLUXMQ_TELEMETRY_TRACING_ENABLED'] === 'true'
+      ? { ...broker, counters: () => traceCounters(httpPort) }
+      : broker;
   },
 };
 

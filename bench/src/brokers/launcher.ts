@@ -10,6 +10,8 @@ export interface RunningBroker {
   host: string;
   port: number;
   stop(): Promise<void>;
+  /** The broker's own counters (FluxMQ: spans exported, dropped, shed), read after the load, outside the measurement. */
+  counters?(): Promise<Record<string, number>>;
 }
 
 export interface BrokerLauncher {

@@ -156,9 +156,13 @@ export function combineObservers(...observers: (BrokerObserver | undefined)[]): 
     const fns = list.map((o) => o[key]?.bind(o)).filter((f) => f !== undefined) as ((
       ...a: unknown[]
     ) => void)[];
-    (combined as Record<string, (...a: unknown[]) => void>)[key] = (...args: unknown[]) => {
-      for (const fn of fns) fn(...args);
-    };
+    // One observer with this event: its own function, without a rest-args wrapper on the hot path.
+    (combined as Record<string, (...a: unknown[]) => void>)[key] =
+      fns.length === 1
+        ? fns[0]
+        : (...args: unknown[]) => {
+            for (const fn of fns) fn(...args);
+          };
   }
   return combined;
 }

@@ -1,5 +1,14 @@
 export { LatencyHistogram, LATENCY_BUCKETS } from './latency';
 export { latencyObserver, registerBrokerMetrics } from './metrics';
+export { otlpExportSettings, type OtlpExportSettings } from './otlp/settings';
+export { SpanExportProcessor } from './otlp/sdk-span-processor';
+export {
+  installedSpanExporter,
+  installSpanExporter,
+  OtlpSpanExporter,
+  type ExportResource,
+  type SpanExportStats,
+} from './otlp/span-exporter';
 export { SamplingPolicy } from './sampling';
 export { registerStoreMetrics, type StoreMetricsSource } from './store-metrics';
 export { extractTraceContext, formatTraceparent } from './trace-context';

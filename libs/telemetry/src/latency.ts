@@ -22,37 +22,48 @@ export class LatencyHistogram {
   readonly exemplars: (Exemplar | undefined)[] = new Array(LATENCY_BUCKETS.length + 1).fill(undefined);
   sum = 0;
   count = 0;
-  // Pending deliveries as (receive time, how many): a fan-out's deliveries of one message arrive in a row
-  // and collapse into one entry, so recording costs a compare and an increment per subscriber.
-  private pendingTimes: number[] = [];
-  private pendingCounts: number[] = [];
-  private pendingTraces: (Message | undefined)[] = [];
-  private last: Message | undefined;
+  // Pending deliveries as (receive time, how many), in typed arrays kept from batch to batch: a fan-out's
+  // deliveries of one message arrive in a row and collapse into one entry, so recording costs a compare
+  // and an increment per subscriber, and nothing is allocated. Entries are told apart by receive time
+  // (the message objects themselves are not kept: storing each one would cost a write barrier).
+  private pendingTimes = new Float64Array(1024);
+  private pendingCounts = new Uint32Array(1024);
+  private pending = 0;
+  // The traced messages among them, for exemplars: their entry numbers, in order, and the messages.
+  private readonly tracedEntries: number[] = [];
+  private readonly tracedMessages: Message[] = [];
 
   /** A delivery inside a batch: its latency is known when the batch ends. */
   defer(msg: Message): void {
-    const n = this.pendingTimes.length;
-    if (msg === this.last && n > 0) {
+    const n = this.pending;
+    if (n > 0 && this.pendingTimes[n - 1] === msg.receivedAt) {
       this.pendingCounts[n - 1]++;
       return;
     }
-    this.last = msg;
-    this.pendingTimes.push(msg.receivedAt);
-    this.pendingCounts.push(1);
-    if (msg.trace) this.pendingTraces[n] = msg;
+    if (n === this.pendingTimes.length) this.grow();
+    this.pendingTimes[n] = msg.receivedAt;
+    this.pendingCounts[n] = 1;
+    this.pending = n + 1;
+    if (msg.trace) {
+      this.tracedEntries.push(n);
+      this.tracedMessages.push(msg);
+    }
   }
 
   flush(): void {
-    const n = this.pendingTimes.length;
+    const n = this.pending;
     if (n === 0) return;
     const now = performance.now();
+    let traced = 0;
     for (let i = 0; i < n; i++) {
-      this.observe((now - this.pendingTimes[i]) / 1000, this.pendingTraces[i], this.pendingCounts[i]);
+      const exemplar = this.tracedEntries[traced] === i ? this.tracedMessages[traced++] : undefined;
+      this.observe((now - this.pendingTimes[i]) / 1000, exemplar, this.pendingCounts[i]);
     }
-    this.pendingTimes.length = 0;
-    this.pendingCounts.length = 0;
-    this.last = undefined;
-    if (this.pendingTraces.length > 0) this.pendingTraces = [];
+    this.pending = 0;
+    if (traced > 0) {
+      this.tracedEntries.length = 0;
+      this.tracedMessages.length = 0;
+    }
   }
 
   observe(seconds: number, traced?: Message, times = 1): void {
@@ -68,5 +79,14 @@ export class LatencyHistogram {
         timestamp: Date.now() / 1000,
       };
     }
+  }
+
+  private grow(): void {
+    const times = new Float64Array(this.pendingTimes.length * 2);
+    times.set(this.pendingTimes);
+    this.pendingTimes = times;
+    const counts = new Uint32Array(this.pendingCounts.length * 2);
+    counts.set(this.pendingCounts);
+    this.pendingCounts = counts;
   }
 }

@@ -9,6 +9,7 @@ import {
   type RegistryContentType,
 } from 'prom-client';
 import { LATENCY_BUCKETS, type LatencyHistogram } from './latency';
+import { installedSpanExporter, type OtlpSpanExporter } from './otlp/span-exporter';
 
 const REASON_NAMES = new Map<number, string>(
   Object.entries(ReasonCode).map(([k, v]) => [v, k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()]),
@@ -42,6 +43,7 @@ export function registerBrokerMetrics(
   broker: Broker,
   latency: LatencyHistogram,
   version: string,
+  spanExporter: OtlpSpanExporter | undefined = installedSpanExporter(),
 ): void {
   const s = broker.stats;
   const counter = (name: string, help: string, labelNames: string[], read: () => Collected): void => {
@@ -143,6 +145,26 @@ export function registerBrokerMetrics(
     { labels: { result: 'granted' }, value: s.subscribesGranted },
     { labels: { result: 'refused' }, value: s.subscribesRefused },
   ]);
+  if (spanExporter) {
+    counter('fluxmq_trace_spans_exported_total', 'Spans accepted by the OTLP endpoint', [], () => [
+      { labels: {}, value: spanExporter.stats.exported },
+    ]);
+    counter(
+      'fluxmq_trace_spans_dropped_total',
+      'Spans not exported: the export queue was full (queue_full) or the export request failed (export_failed)',
+      ['reason'],
+      () => [
+        { labels: { reason: 'queue_full' }, value: spanExporter.stats.dropped },
+        { labels: { reason: 'export_failed' }, value: spanExporter.stats.failed },
+      ],
+    );
+    counter(
+      'fluxmq_traces_shed_total',
+      'Sampled messages left untraced because the span export queue was backlogged',
+      [],
+      () => [{ labels: {}, value: spanExporter.stats.tracesShed }],
+    );
+  }
 
   gauge(
     'fluxmq_connections',

@@ -25,4 +25,19 @@ describe('LatencyHistogram', () => {
     h.flush();
     expect(h.count).toBe(202);
   });
+
+  it('keeps the trace id of a traced message as the exemplar of its bucket', () => {
+    const h = new LatencyHistogram();
+    const traced = msg(300);
+    traced.trace = { logFields: { trace_id: 'abc' } } as unknown as Message['trace'];
+    h.defer(msg(0));
+    h.defer(traced);
+    h.defer(traced);
+    h.flush();
+    const bucket = h.exemplars.findIndex((e) => e !== undefined);
+    expect(h.exemplars[bucket]).toMatchObject({ traceId: 'abc' });
+    expect(h.exemplars[bucket]!.value).toBeGreaterThan(0.3);
+    expect(h.counts[bucket]).toBe(2); // both deliveries of the traced message, not the other one
+    expect(h.exemplars.filter((e) => e !== undefined)).toHaveLength(1);
+  });
 });

@@ -1,0 +1,68 @@
+import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+
+const gzipAsync = promisify(gzip);
+
+export interface HttpTransportSettings {
+  /** The full traces URL, e.g. http://localhost:4318/v1/traces. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly compression: 'gzip' | 'none';
+}
+
+/**
+ * POSTs OTLP/JSON bodies over one kept-alive connection. `send` resolves on a 2xx answer once the whole
+ * body has been handed to the socket, rejects otherwise after closing the request: either way the body's
+ * buffer is free for reuse when it settles.
+ */
+export class OtlpHttpTransport {
+  private readonly url: URL;
+  private readonly request: typeof httpRequest;
+  private readonly options: RequestOptions;
+
+  constructor(private readonly settings: HttpTransportSettings) {
+    this.url = new URL(settings.url);
+    const https = this.url.protocol === 'https:';
+    this.request = https ? httpsRequest : httpRequest;
+    const agentOptions = { keepAlive: true, maxSockets: 1 };
+    this.options = {
+      method: 'POST',
+      agent: https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions),
+      timeout: settings.timeoutMs,
+    };
+  }
+
+  async send(json: Buffer): Promise<void> {
+    // zlib runs on libuv's thread pool, not on the event loop.
+    const body = this.settings.compression === 'gzip' ? await gzipAsync(json) : json;
+    const headers: Record<string, string | number> = {
+      ...this.settings.headers,
+      'content-type': 'application/json',
+      'content-length': body.length,
+    };
+    if (this.settings.compression === 'gzip') headers['content-encoding'] = 'gzip';
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error) => {
+        req.destroy();
+        reject(err);
+      };
+      const req = this.request(this.url, { ...this.options, headers }, (res) => {
+        res.resume();
+        res.once('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) return fail(new Error(`OTLP export refused: HTTP ${status}`));
+          // A server may answer before it has read the body; the body must be out before it is reused.
+          if (req.writableFinished) resolve();
+          else req.once('finish', resolve);
+        });
+        res.once('error', fail);
+      });
+      req.once('timeout', () => fail(new Error(`OTLP export timed out after ${this.settings.timeoutMs} ms`)));
+      req.once('error', reject);
+      req.end(body);
+    });
+  }
+}

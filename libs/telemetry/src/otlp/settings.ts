@@ -1,0 +1,77 @@
+import type { BatchSettings } from './span-batcher';
+import type { HttpTransportSettings } from './http-transport';
+
+export interface OtlpExportSettings extends HttpTransportSettings {
+  readonly batch: BatchSettings;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Export settings from the standard OpenTelemetry variables, as the SDK's OTLP/HTTP exporter and batch
+ * span processor read them. `configuredEndpoint` (telemetry.tracing.endpoint), when set, is the base URL
+ * and wins over OTEL_EXPORTER_OTLP_*_ENDPOINT. The queue and batch sizes default to four times the SDK's
+ * (8192 and 2048): a broker makes spans far faster than the services those were chosen for, and under load
+ * its event loop turns only every few milliseconds, so each batch must carry more.
+ */
+export function otlpExportSettings(env: Env, configuredEndpoint = ''): OtlpExportSettings {
+  const maxQueueSize = positiveInteger(env['OTEL_BSP_MAX_QUEUE_SIZE'], 8192);
+  return {
+    url: tracesUrl(env, configuredEndpoint),
+    headers: {
+      ...keyValuePairs(env['OTEL_EXPORTER_OTLP_HEADERS']),
+      ...keyValuePairs(env['OTEL_EXPORTER_OTLP_TRACES_HEADERS']),
+    },
+    timeoutMs: positiveInteger(
+      env['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT'] ?? env['OTEL_EXPORTER_OTLP_TIMEOUT'],
+      10_000,
+    ),
+    compression:
+      (env['OTEL_EXPORTER_OTLP_TRACES_COMPRESSION'] ?? env['OTEL_EXPORTER_OTLP_COMPRESSION'])?.trim() ===
+      'gzip'
+        ? 'gzip'
+        : 'none',
+    batch: {
+      maxQueueSize,
+      maxExportBatchSize: Math.min(
+        positiveInteger(env['OTEL_BSP_MAX_EXPORT_BATCH_SIZE'], 2048),
+        maxQueueSize,
+      ),
+      scheduleDelayMs: positiveInteger(env['OTEL_BSP_SCHEDULE_DELAY'], 5000),
+    },
+  };
+}
+
+function tracesUrl(env: Env, configuredEndpoint: string): string {
+  const base = (url: string) => `${url.trim().replace(/\/+$/, '')}/v1/traces`;
+  if (configuredEndpoint.trim()) return base(configuredEndpoint);
+  const traces = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']?.trim();
+  if (traces) return traces;
+  const all = env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim();
+  return base(all || 'http://localhost:4318');
+}
+
+/** `key1=value1,key2=value2` with URL-encoded values, as OTEL_EXPORTER_OTLP_HEADERS is written. */
+function keyValuePairs(raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of raw?.split(',') ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const key = pair.slice(0, eq).trim();
+    if (key) out[key] = urlDecoded(pair.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+function urlDecoded(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value; // not URL-encoded after all (a stray %): taken as written
+  }
+}
+
+function positiveInteger(raw: string | undefined, fallback: number): number {
+  const n = Number(raw);
+  return raw?.trim() && Number.isInteger(n) && n > 0 ? n : fallback;
+}

@@ -1,0 +1,260 @@
+import type { ClientInfo, PublishTrace } from '@fluxmq/engine';
+import { Message } from '@fluxmq/engine';
+import { describe, expect, it } from 'vitest';
+import { MessageSpanRecorder, type SpanSink } from '../../src/message-spans/recorder';
+import { writeExportRequest } from '../../src/otlp/export-request';
+import type { ExportableSpan } from '../../src/otlp/json';
+import { JsonWriter } from '../../src/otlp/json-writer';
+import { extractTraceContext } from '../../src/trace-context';
+
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  traceState?: string;
+  name: string;
+  kind: number;
+  flags: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: { key: string; value: Record<string, unknown> }[];
+  status: { code?: number; message?: string };
+}
+
+class CollectingSink implements SpanSink {
+  readonly scope = { name: 'fluxmq', version: '9.9.9' };
+  readonly spans: ExportableSpan[] = [];
+  backlogged = false;
+  shedCount = 0;
+  add(span: ExportableSpan): void {
+    this.spans.push(span);
+  }
+  shed(): void {
+    this.shedCount++;
+  }
+}
+
+const client = (clientId: string, protocolVersion: 4 | 5 = 5): ClientInfo => ({
+  clientId,
+  username: undefined,
+  remoteAddress: '10.0.0.7',
+  listener: 'tcp',
+  protocolVersion,
+});
+
+/** Exports what the sink holds, as the exporter would, and reads it back. */
+async function exported(
+  sink: CollectingSink,
+  spans = sink.spans,
+  serviceName = 'fluxmq',
+): Promise<OtlpSpan[]> {
+  const resource = `{"key":"service.name","value":{"stringValue":"${serviceName}"}}`;
+  const body = await writeExportRequest(new JsonWriter(), resource, spans);
+  const request = JSON.parse(body.toString('utf8')) as {
+    resourceSpans: { scopeSpans: { scope: { name: string; version: string }; spans: OtlpSpan[] }[] }[];
+  };
+  const [scopeSpans] = request.resourceSpans[0].scopeSpans;
+  expect(scopeSpans.scope).toEqual({ name: 'fluxmq', version: '9.9.9' });
+  return scopeSpans.spans;
+}
+
+const attributes = (span: OtlpSpan) =>
+  Object.fromEntries(span.attributes.map(({ key, value }) => [key, Object.values(value)[0]]));
+
+function publishTo(recorder: MessageSpanRecorder, msg: Message, subscribers: ClientInfo[]): PublishTrace {
+  const trace = recorder.start(client('pub'), msg, extractTraceContext(msg.properties?.userProperties))!;
+  msg.trace = trace;
+  const route = trace.child('route');
+  for (const subscriber of subscribers) trace.deliver(subscriber, 0).end();
+  route.end();
+  trace.end();
+  return trace;
+}
+
+describe('message span records', () => {
+  it('export as one trace: publish (consumer) over route (internal) and a delivery (producer) per subscriber', async () => {
+    const sink = new CollectingSink();
+    const recorder = new MessageSpanRecorder(sink);
+    const msg = new Message('sensors/é"1', Buffer.from('hello'), 1, true, undefined, 'pub', 0);
+    const trace = publishTo(recorder, msg, [client('a'), client('b', 4)]);
+    const spans = await exported(sink);
+    const publish = spans.find((s) => s.name === 'publish')!;
+    const route = spans.find((s) => s.name === 'route')!;
+    const deliveries = spans.filter((s) => s.name === 'deliver');
+
+    expect(publish).toMatchObject({
+      kind: 5,
+      flags: 0x101,
+      traceId: trace.logFields['trace_id'],
+      status: {},
+    });
+    expect(publish.spanId).toBe(trace.logFields['span_id']);
+    expect(publish.parentSpanId).toBeUndefined();
+    expect(attributes(publish)).toEqual({
+      'messaging.system': 'mqtt',
+      'messaging.client.id': 'pub',
+      'network.peer.address': '10.0.0.7',
+      'network.protocol.name': 'mqtt',
+      'network.protocol.version': '5.0',
+      'messaging.mqtt.listener': 'tcp',
+      'messaging.operation.type': 'receive',
+      'messaging.operation.name': 'publish',
+      'messaging.destination.name': 'sensors/é"1',
+      'messaging.message.body.size': 5,
+      'messaging.mqtt.qos': 1,
+      'messaging.mqtt.retain': true,
+    });
+    expect(route).toMatchObject({ kind: 1, traceId: publish.traceId, parentSpanId: publish.spanId });
+    expect(route.attributes).toEqual([]);
+    expect(deliveries.map((d) => attributes(d)['messaging.client.id'])).toEqual(['a', 'b']);
+    for (const d of deliveries) {
+      expect(d).toMatchObject({ kind: 4, traceId: publish.traceId, parentSpanId: publish.spanId });
+      expect(attributes(d)).toMatchObject({
+        'messaging.operation.type': 'send',
+        'messaging.operation.name': 'deliver',
+        'messaging.destination.name': 'sensors/é"1',
+        'messaging.message.body.size': 5,
+        'messaging.mqtt.qos': 0,
+      });
+    }
+    expect(attributes(deliveries[1])['network.protocol.version']).toBe('3.1.1');
+    expect(new Set(spans.map((s) => s.spanId)).size).toBe(4);
+  });
+
+  it('time spans in Unix nanoseconds: publish from receipt, deliveries within their route', async () => {
+    const sink = new CollectingSink();
+    const before = BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1e6));
+    publishTo(new MessageSpanRecorder(sink), new Message('t', Buffer.alloc(1), 0, false, undefined, 'p', 0), [
+      client('a'),
+      client('b'),
+    ]);
+    const after = BigInt(Math.ceil((performance.timeOrigin + performance.now()) * 1e6));
+    const spans = await exported(sink);
+    const time = (s: OtlpSpan) => [BigInt(s.startTimeUnixNano), BigInt(s.endTimeUnixNano)];
+    const [routeStart, routeEnd] = time(spans.find((s) => s.name === 'route')!);
+    const [publishStart, publishEnd] = time(spans.find((s) => s.name === 'publish')!);
+    expect(publishStart).toBeGreaterThanOrEqual(before - 1000n);
+    expect(publishEnd).toBeLessThanOrEqual(after + 1000n);
+    let previousEnd = routeStart;
+    for (const delivery of spans.filter((s) => s.name === 'deliver')) {
+      const [start, end] = time(delivery);
+      expect(start).toBe(previousEnd); // back to back while routed
+      expect(end).toBeGreaterThanOrEqual(start);
+      previousEnd = end;
+    }
+    expect(routeEnd).toBeGreaterThanOrEqual(previousEnd);
+  });
+
+  it('continue a publisher’s trace and hand each delivery’s context, with tracestate, to its subscriber', async () => {
+    const sink = new CollectingSink();
+    const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const msg = new Message(
+      't',
+      Buffer.alloc(1),
+      0,
+      false,
+      {
+        userProperties: [
+          ['traceparent', tp],
+          ['tracestate', 'vendor=1'],
+        ],
+      },
+      'pub',
+      0,
+    );
+    const trace = new MessageSpanRecorder(sink).start(
+      client('pub'),
+      msg,
+      extractTraceContext(msg.properties!.userProperties),
+    )!;
+    const delivery = trace.deliver(client('a'), 1);
+    delivery.end();
+    trace.end();
+    const [deliverSpan, publish] = await exported(sink);
+    expect(publish).toMatchObject({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      parentSpanId: 'b7ad6b7169203331',
+      flags: 0x301,
+      traceState: 'vendor=1',
+    });
+    expect(delivery.traceparent).toBe(`00-0af7651916cd43dd8448eb211c80319c-${deliverSpan.spanId}-01`);
+    expect(delivery.tracestate).toBe('vendor=1');
+    expect(deliverSpan).toMatchObject({ parentSpanId: publish.spanId, traceState: 'vendor=1' });
+  });
+
+  it('mark failures with error.type and an error status, and end each span once', async () => {
+    const sink = new CollectingSink();
+    const trace = new MessageSpanRecorder(sink).start(
+      undefined,
+      new Message('t', Buffer.alloc(0), 0, false, undefined, '', 0),
+      undefined,
+    )!;
+    const authorize = trace.child('authorize');
+    authorize.end('not_authorized');
+    authorize.end();
+    const delivery = trace.deliver(client('a'), 2);
+    delivery.end('expired');
+    trace.end('not_authorized');
+    trace.end();
+    expect(sink.spans).toHaveLength(3);
+    const [authorizeSpan, deliverSpan, publish] = await exported(sink);
+    expect(authorizeSpan.attributes).toEqual([
+      { key: 'error.type', value: { stringValue: 'not_authorized' } },
+    ]);
+    expect(authorizeSpan.status).toEqual({ code: 2, message: 'not_authorized' });
+    expect(attributes(deliverSpan)).toMatchObject({ 'messaging.mqtt.qos': 2, 'error.type': 'expired' });
+    expect(deliverSpan.status).toEqual({ code: 2, message: 'expired' });
+    expect(attributes(publish)).toMatchObject({ 'messaging.system': 'mqtt', 'error.type': 'not_authorized' });
+    expect(attributes(publish)['messaging.client.id']).toBeUndefined(); // published by the broker itself
+  });
+
+  it('are exported the same when a message’s spans are split over batches, or mixed with another’s', async () => {
+    const sink = new CollectingSink();
+    const recorder = new MessageSpanRecorder(sink);
+    const first = recorder.start(
+      client('p1'),
+      new Message('one', Buffer.alloc(1), 0, false, undefined, 'p1', 0),
+      undefined,
+    )!;
+    const second = recorder.start(
+      client('p2'),
+      new Message('two', Buffer.alloc(2), 0, false, undefined, 'p2', 0),
+      undefined,
+    )!;
+    for (const trace of [first, second, first, second]) trace.deliver(client('s'), 0).end();
+    const together = await exported(sink);
+    const apart = [
+      ...(await exported(sink, sink.spans.slice(0, 3))),
+      ...(await exported(sink, sink.spans.slice(3))),
+    ];
+    expect(apart).toEqual(together);
+    expect(together.map((s) => attributes(s)['messaging.destination.name'])).toEqual([
+      'one',
+      'two',
+      'one',
+      'two',
+    ]);
+    expect(together.map((s) => s.parentSpanId)).toEqual([
+      first.logFields['span_id'],
+      second.logFields['span_id'],
+      first.logFields['span_id'],
+      second.logFields['span_id'],
+    ]);
+    // One message's spans in the bodies of two writers, at other offsets: nothing is copied across.
+    const sameMessage = sink.spans.filter((_, i) => i % 2 === 0);
+    expect([
+      ...(await exported(sink, sameMessage.slice(0, 1))),
+      ...(await exported(sink, sameMessage.slice(1), 'a longer service name')),
+    ]).toEqual(await exported(sink, sameMessage));
+  });
+
+  it('start no trace while the exporter is backlogged, and count the message as shed', async () => {
+    const sink = new CollectingSink();
+    sink.backlogged = true;
+    const recorder = new MessageSpanRecorder(sink);
+    expect(
+      recorder.start(client('p'), new Message('t', Buffer.alloc(1), 0, false, undefined, 'p', 0), undefined),
+    ).toBeUndefined();
+    expect(sink.shedCount).toBe(1);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { otlpExportSettings } from '../../src/otlp/settings';
+
+describe('OTLP export settings', () => {
+  it('defaults to the local collector, and batches larger than the SDK’s', () => {
+    expect(otlpExportSettings({})).toEqual({
+      url: 'http://localhost:4318/v1/traces',
+      headers: {},
+      timeoutMs: 10_000,
+      compression: 'none',
+      batch: { maxQueueSize: 8192, maxExportBatchSize: 2048, scheduleDelayMs: 5000 },
+    });
+  });
+
+  it('takes the endpoint from the configuration, then the traces variable as is, then the base variable', () => {
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://base:4318/',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces:443/custom/path',
+    };
+    expect(otlpExportSettings(env, 'http://configured:4318//').url).toBe('http://configured:4318/v1/traces');
+    expect(otlpExportSettings(env).url).toBe('https://traces:443/custom/path');
+    expect(otlpExportSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://base:4318/' }).url).toBe(
+      'http://base:4318/v1/traces',
+    );
+  });
+
+  it('reads headers, timeout, compression and batching, the traces-specific variables first', () => {
+    const settings = otlpExportSettings({
+      OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Basic%20abc,x-team=core',
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-team=broker, broken, =x',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '3000',
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '2000',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_BSP_MAX_QUEUE_SIZE: '100',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '500',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    });
+    expect(settings).toMatchObject({
+      headers: { authorization: 'Basic abc', 'x-team': 'broker' },
+      timeoutMs: 2000,
+      compression: 'gzip',
+      batch: { maxQueueSize: 100, maxExportBatchSize: 100, scheduleDelayMs: 50 },
+    });
+  });
+
+  it('ignores values that are not positive whole numbers', () => {
+    expect(
+      otlpExportSettings({ OTEL_BSP_SCHEDULE_DELAY: 'soon', OTEL_BSP_MAX_QUEUE_SIZE: '-5' }).batch,
+    ).toEqual({
+      maxQueueSize: 8192,
+      maxExportBatchSize: 2048,
+      scheduleDelayMs: 5000,
+    });
+  });
+});

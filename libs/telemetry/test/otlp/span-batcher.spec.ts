@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SpanBatcher } from '../../src/otlp/span-batcher';
+
+/** A send that holds each batch until the test settles it. */
+function heldSends() {
+  const sent: number[][] = [];
+  const pending: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  const send = (batch: number[]) => {
+    sent.push(batch);
+    return new Promise<void>((resolve, reject) => pending.push({ resolve, reject }));
+  };
+  return { sent, pending, send };
+}
+
+const settled = () => new Promise((r) => setImmediate(r));
+
+describe('SpanBatcher', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('sends a full batch on a later turn of the event loop, never from add itself', async () => {
+    const { sent, send } = heldSends();
+    const batcher = new SpanBatcher(
+      { maxQueueSize: 100, maxExportBatchSize: 3, scheduleDelayMs: 60_000 },
+      send,
+    );
+    for (let i = 0; i < 4; i++) batcher.add(i);
+    expect(sent).toEqual([]);
+    await settled();
+    expect(sent).toEqual([[0, 1, 2]]);
+  });
+
+  it('keeps one batch in flight, then goes straight on with the next full one', async () => {
+    const { sent, pending, send } = heldSends();
+    const batcher = new SpanBatcher(
+      { maxQueueSize: 100, maxExportBatchSize: 2, scheduleDelayMs: 60_000 },
+      send,
+    );
+    for (let i = 0; i < 5; i++) batcher.add(i);
+    await settled();
+    expect(sent).toEqual([[0, 1]]);
+    pending[0].resolve();
+    await settled();
+    expect(sent).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+    pending[1].reject(new Error('collector down'));
+    await settled();
+    expect(batcher.counts).toEqual({ exported: 2, dropped: 0, failed: 2 });
+  });
+
+  it('sends a partial batch once it has waited the schedule delay', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { sent, send } = heldSends();
+    const batcher = new SpanBatcher(
+      { maxQueueSize: 100, maxExportBatchSize: 10, scheduleDelayMs: 500 },
+      send,
+    );
+    batcher.add(1);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(sent).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    await settled();
+    expect(sent).toEqual([[1]]);
+  });
+
+  it('drops and counts what does not fit in the queue, and says when it is half full', async () => {
+    const { sent, pending, send } = heldSends();
+    const batcher = new SpanBatcher(
+      { maxQueueSize: 4, maxExportBatchSize: 4, scheduleDelayMs: 60_000 },
+      send,
+    );
+    for (let i = 0; i < 4; i++) batcher.add(i);
+    await settled(); // in flight: 0-3, queue empty
+    batcher.add(4);
+    expect(batcher.backlogged).toBe(false);
+    batcher.add(5);
+    expect(batcher.backlogged).toBe(true);
+    for (let i = 6; i < 10; i++) batcher.add(i);
+    expect(batcher.counts.dropped).toBe(2);
+    pending[0].resolve();
+    await settled();
+    expect(sent[1]).toEqual([4, 5, 6, 7]);
+  });
+
+  it('flushes everything on shutdown, in batches, and refuses spans after it', async () => {
+    const sent: number[][] = [];
+    const batcher = new SpanBatcher<number>(
+      { maxQueueSize: 100, maxExportBatchSize: 2, scheduleDelayMs: 60_000 },
+      async (b) => {
+        sent.push(b);
+      },
+    );
+    for (let i = 0; i < 5; i++) batcher.add(i);
+    await batcher.shutdown();
+    expect(sent).toEqual([[0, 1], [2, 3], [4]]);
+    batcher.add(9);
+    expect(batcher.counts).toEqual({ exported: 5, dropped: 1, failed: 0 });
+  });
+});

@@ -1,0 +1,142 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { Message } from '@fluxmq/engine';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MessageSpanRecorder } from '../../src/message-spans/recorder';
+import { SpanExportProcessor } from '../../src/otlp/sdk-span-processor';
+import { otlpExportSettings } from '../../src/otlp/settings';
+import { OtlpSpanExporter } from '../../src/otlp/span-exporter';
+
+interface Received {
+  url: string;
+  headers: IncomingHttpHeaders;
+  json: {
+    resourceSpans: {
+      resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+      scopeSpans: { scope: { name: string; version?: string }; spans: Record<string, unknown>[] }[];
+    }[];
+  };
+}
+
+/** An OTLP/HTTP receiver answering with `status`, after `delayMs`. */
+async function receiver(
+  status = 200,
+  delayMs = 0,
+): Promise<{ url: string; received: Received[]; server: Server }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+      received.push({
+        url: req.url ?? '',
+        headers: req.headers,
+        json: JSON.parse(body.toString()) as Received['json'],
+      });
+      setTimeout(() => res.writeHead(status, { 'content-type': 'application/json' }).end('{}'), delayMs);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server };
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+async function exporterTo(status: number, env: Record<string, string> = {}, delayMs = 0) {
+  const sink = await receiver(status, delayMs);
+  servers.push(sink.server);
+  const resource = resourceFromAttributes({
+    'service.name': 'fluxmq',
+    'host.id': new Promise<string>((r) => setTimeout(() => r('machine-1'), 10)),
+  });
+  const exporter = new OtlpSpanExporter(otlpExportSettings(env, sink.url), resource, {
+    name: 'fluxmq',
+    version: '1.2.3',
+  });
+  return { exporter, received: sink.received };
+}
+
+describe('OtlpSpanExporter', () => {
+  it('posts message spans and the SDK’s spans together, under the resource, grouped by scope', async () => {
+    const { exporter, received } = await exporterTo(200, { OTEL_EXPORTER_OTLP_HEADERS: 'x-token=s3cret' });
+    const provider = new BasicTracerProvider({ spanProcessors: [new SpanExportProcessor(exporter)] });
+    const parent = provider.getTracer('fluxmq', '1.2.3').startSpan('connect');
+    const child = provider
+      .getTracer('other-library')
+      .startSpan('lookup', { attributes: { n: 1 } }, trace.setSpan(context.active(), parent));
+    child.addEvent('cache miss', { key: 'k' });
+    child.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
+    child.end();
+    parent.end();
+    const publish = new MessageSpanRecorder(exporter).start(
+      undefined,
+      new Message('t', Buffer.alloc(3), 0, false, undefined, '', 0),
+      undefined,
+    )!;
+    publish.end();
+    await provider.forceFlush();
+
+    expect(received).toHaveLength(1);
+    const [{ url, headers, json }] = received;
+    expect(url).toBe('/v1/traces');
+    expect(headers).toMatchObject({ 'content-type': 'application/json', 'x-token': 's3cret' });
+    const [resourceSpans] = json.resourceSpans;
+    expect(resourceSpans.resource.attributes).toEqual([
+      { key: 'service.name', value: { stringValue: 'fluxmq' } },
+      { key: 'host.id', value: { stringValue: 'machine-1' } }, // detected asynchronously, awaited
+    ]);
+    const scopes = resourceSpans.scopeSpans.map((s) => [s.scope, s.spans.map((span) => span['name'])]);
+    expect(scopes).toEqual([
+      [{ name: 'other-library' }, ['lookup']],
+      [{ name: 'fluxmq', version: '1.2.3' }, ['connect', 'publish']],
+    ]);
+    const lookup = resourceSpans.scopeSpans[0].spans[0];
+    const connect = resourceSpans.scopeSpans[1].spans[0];
+    expect(lookup).toMatchObject({
+      traceId: parent.spanContext().traceId,
+      spanId: child.spanContext().spanId,
+      parentSpanId: parent.spanContext().spanId,
+      kind: 1,
+      attributes: [{ key: 'n', value: { intValue: 1 } }],
+      status: { code: 2, message: 'boom' },
+      events: [{ name: 'cache miss', attributes: [{ key: 'key', value: { stringValue: 'k' } }] }],
+    });
+    expect(connect).not.toHaveProperty('parentSpanId');
+    expect(exporter.stats).toEqual({ exported: 3, dropped: 0, failed: 0, tracesShed: 0 });
+  });
+
+  it('gzips the body when OTEL_EXPORTER_OTLP_COMPRESSION says so', async () => {
+    const { exporter, received } = await exporterTo(200, { OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' });
+    new MessageSpanRecorder(exporter)
+      .start(undefined, new Message('t', Buffer.alloc(1), 0, false, undefined, '', 0), undefined)!
+      .end();
+    await exporter.flush();
+    expect(received[0].headers['content-encoding']).toBe('gzip');
+    expect(received[0].json.resourceSpans[0].scopeSpans[0].spans).toHaveLength(1);
+  });
+
+  it('counts the spans of a refused or timed-out export as failed', async () => {
+    const refused = await exporterTo(500);
+    new MessageSpanRecorder(refused.exporter)
+      .start(undefined, new Message('t', Buffer.alloc(1), 0, false, undefined, '', 0), undefined)!
+      .end();
+    await refused.exporter.flush();
+    expect(refused.exporter.stats).toMatchObject({ exported: 0, failed: 1 });
+
+    const slow = await exporterTo(200, { OTEL_EXPORTER_OTLP_TIMEOUT: '50' }, 1000);
+    new MessageSpanRecorder(slow.exporter)
+      .start(undefined, new Message('t', Buffer.alloc(1), 0, false, undefined, '', 0), undefined)!
+      .end();
+    await slow.exporter.flush();
+    expect(slow.exporter.stats).toMatchObject({ exported: 0, failed: 1 });
+  });
+});
