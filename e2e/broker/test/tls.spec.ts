@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import WebSocket from 'ws';
 import {
   fluxOnly,
+  mergeConfig,
   onCleanup,
   TestClient,
   uniqueId,
@@ -33,16 +34,6 @@ beforeAll(() => {
   pki = createPki();
 });
 afterAll(() => pki.remove());
-
-type Plain = Record<string, unknown>;
-const isPlain = (v: unknown): v is Plain => v !== null && typeof v === 'object' && !Array.isArray(v);
-function deepMerge(base: Plain, over: Plain): Plain {
-  const out: Plain = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    out[key] = isPlain(out[key]) && isPlain(value) ? deepMerge(out[key] as Plain, value) : value;
-  }
-  return out;
-}
 
 interface TlsBroker {
   server: BrokerServer;
@@ -73,7 +64,7 @@ async function startTlsBroker(
     sys: { enabled: false },
     persistence: { enabled: false },
   };
-  const config = loadConfig({ env: {}, overrides: deepMerge(base as Plain, overrides as Plain) });
+  const config = loadConfig({ env: {}, overrides: mergeConfig(base, overrides) });
   const logs: LogLine[] = [];
   const line =
     (level: string) =>

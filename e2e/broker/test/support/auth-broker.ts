@@ -1,6 +1,6 @@
 import type { FluxConfigInput } from '@fluxmq/config';
 import type { BrokerServer } from '@fluxmq/server';
-import { HOST, type TestBroker } from './broker';
+import { HOST, mergeConfig, type TestBroker } from './broker';
 import { onCleanup } from './cleanup';
 
 // A FluxMQ broker with authentication on, started in-process through @fluxmq/server so that tests can
@@ -19,16 +19,6 @@ export interface AuthBroker extends TestBroker {
   metric(name: string, labels?: string): Promise<number>;
 }
 
-type Plain = Record<string, unknown>;
-const isPlain = (v: unknown): v is Plain => v !== null && typeof v === 'object' && !Array.isArray(v);
-function deepMerge(base: Plain, over: Plain): Plain {
-  const out: Plain = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    out[key] = isPlain(out[key]) && isPlain(value) ? deepMerge(out[key] as Plain, value) : value;
-  }
-  return out;
-}
-
 /** Loopback listeners on free ports, no $SYS, no persistence, `auth.enabled`, then `overrides`. */
 export async function startAuthBroker(overrides: FluxConfigInput): Promise<AuthBroker> {
   const { loadConfig } = await import('@fluxmq/config');
@@ -40,7 +30,7 @@ export async function startAuthBroker(overrides: FluxConfigInput): Promise<AuthB
     persistence: { enabled: false },
     auth: { enabled: true },
   };
-  const config = loadConfig({ env: {}, overrides: deepMerge(base as Plain, overrides as Plain) });
+  const config = loadConfig({ env: {}, overrides: mergeConfig(base, overrides) });
   const logs: LogLine[] = [];
   const line =
     (level: string) =>

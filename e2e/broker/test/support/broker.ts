@@ -43,6 +43,11 @@ function deepMerge(base: Plain, over: Plain): Plain {
   return out;
 }
 
+/** `over` laid on `base`, objects merged key by key at any depth (arrays and values replace). */
+export function mergeConfig(base: FluxConfigInput, over: FluxConfigInput): FluxConfigInput {
+  return deepMerge(base as Plain, over as Plain) as FluxConfigInput;
+}
+
 /** What every test broker gets unless a test overrides it: loopback, free ports, no $SYS, quiet logs. */
 function baseConfig(): FluxConfigInput {
   return {
@@ -70,8 +75,7 @@ async function startFluxmq(overrides: FluxConfigInput): Promise<{
   // Imported lazily: mosquitto mode must work without loading (or even compiling) the engine.
   const { loadConfig } = await import('@fluxmq/config');
   const { startBrokerServer } = await import('@fluxmq/server');
-  const base = deepMerge(baseConfig() as Plain, persistedByEnv() as Plain);
-  const merged = deepMerge(base, overrides as Plain) as FluxConfigInput;
+  const merged = mergeConfig(mergeConfig(baseConfig(), persistedByEnv()), overrides);
   const server = await startBrokerServer(loadConfig({ env: {}, overrides: merged }));
   return {
     tcp: server.ports['tcp'] ?? 0,
