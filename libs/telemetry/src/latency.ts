@@ -1,13 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import type { Message } from '@fluxmq/engine';
+import type { Message, PublishTrace } from '@fluxmq/engine';
 
 /** Upper bounds in seconds: 50 µs to 10 s, for in-process hops and for messages that waited in a queue. */
 export const LATENCY_BUCKETS = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
 ];
 
+/** The last traced delivery in a bucket. Its trace is kept rather than its id: the id is spelled out only if scraped. */
 export interface Exemplar {
-  traceId: string;
+  trace: PublishTrace;
   value: number;
   timestamp: number;
 }
@@ -72,12 +73,12 @@ export class LatencyHistogram {
     this.counts[i] += times;
     this.sum += seconds * times;
     this.count += times;
-    if (traced?.trace) {
-      this.exemplars[i] = {
-        traceId: traced.trace.logFields['trace_id'],
-        value: seconds,
-        timestamp: Date.now() / 1000,
-      };
+    const trace = traced?.trace;
+    if (trace) {
+      const exemplar = (this.exemplars[i] ??= { trace, value: 0, timestamp: 0 });
+      exemplar.trace = trace;
+      exemplar.value = seconds;
+      exemplar.timestamp = Date.now() / 1000;
     }
   }
 

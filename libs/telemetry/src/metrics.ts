@@ -262,7 +262,11 @@ function latencyMetric(latency: LatencyHistogram) {
           value: cumulative,
           metricName: `${name}_bucket`,
           exemplar: ex
-            ? { labelSet: { trace_id: ex.traceId }, value: ex.value, timestamp: ex.timestamp }
+            ? {
+                labelSet: { trace_id: ex.trace.logFields['trace_id'] },
+                value: ex.value,
+                timestamp: ex.timestamp,
+              }
             : undefined,
         };
       });
