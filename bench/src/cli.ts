@@ -12,6 +12,8 @@ export interface Options {
   from?: string;
   /** Reruns of a scenario that other processes disturbed; the last attempt is kept either way. */
   retries: number;
+  /** Multiplies each scenario's messages and time limits: longer runs, steadier figures. */
+  scale: number;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -21,6 +23,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --out <file>        where to write JSON results (default: bench/results/latest.json)
   --markdown          print the Markdown table and update docs/benchmarks.md between its markers
   --retries <n>       rerun a scenario up to n times when other processes disturbed it (default: 2)
+  --scale <n>         n times the messages and time limits of each scenario, for steadier figures (default: 1)
   --from <file>       print (with --markdown: and put in the docs) the tables of a saved JSON report
   --help              this text`;
 
@@ -32,6 +35,7 @@ export function parseArgs(argv: string[]): Options | 'help' {
     out: resolve(benchRoot, 'results/latest.json'),
     markdown: false,
     retries: 2,
+    scale: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2) as [string, string | undefined];
@@ -57,6 +61,12 @@ export function parseArgs(argv: string[]): Options | 'help' {
         options.retries = Number(value());
         if (!Number.isInteger(options.retries) || options.retries < 0) {
           throw new Error(`--retries needs a whole number ≥ 0\n\n${USAGE}`);
+        }
+        break;
+      case '--scale':
+        options.scale = Number(value());
+        if (!Number.isInteger(options.scale) || options.scale < 1) {
+          throw new Error(`--scale needs a whole number ≥ 1\n\n${USAGE}`);
         }
         break;
       case '--from':

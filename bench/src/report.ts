@@ -95,6 +95,7 @@ export function markdownTable(report: BenchReport, titles: Record<string, string
   return [
     `Measured ${m.date.slice(0, 10)} on ${m.cpuModel} (${m.cores} cores, ${m.memoryMb} MB), ${m.os}, ` +
       `Node ${m.node}, Mosquitto ${m.mosquitto}, Aedes ${m.aedes}, FluxMQ ${m.fluxmq}` +
+      `${(report.options.scale ?? 1) > 1 ? `, loads ×${report.options.scale}` : ''}` +
       `${report.options.quick ? ' — quick mode, not representative' : ''}.`,
     '',
     line(HEADER),

@@ -81,7 +81,12 @@ async function runAll(options: Options): Promise<BenchReport> {
   }
   return {
     machine,
-    options: { quick: options.quick, brokers: options.brokers, scenarios: options.scenarios },
+    options: {
+      quick: options.quick,
+      scale: options.scale,
+      brokers: options.brokers,
+      scenarios: options.scenarios,
+    },
     brokers: statuses,
     results,
   };
@@ -109,7 +114,7 @@ async function runScenario(
   maxConnections: number,
 ): Promise<ScenarioResult> {
   const tag = `[${launcher.label} ${scenario.name}]`;
-  const timeoutMs = options.quick ? 20_000 : 60_000;
+  const timeoutMs = (options.quick ? 20_000 : 60_000) * options.scale;
   const pool = new ClientPool();
   let broker: RunningBroker | undefined;
   let generatorCpuSeconds = 0;
@@ -124,6 +129,7 @@ async function runScenario(
       port: broker.port,
       pid: broker.pid,
       quick: options.quick,
+      scale: options.scale,
       pool,
       deadline: Date.now() + timeoutMs,
       maxConnections,

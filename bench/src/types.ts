@@ -74,7 +74,7 @@ export interface MachineInfo {
 
 export interface BenchReport {
   machine: MachineInfo;
-  options: { quick: boolean; brokers: BrokerName[]; scenarios: ScenarioName[] };
+  options: { quick: boolean; scale?: number; brokers: BrokerName[]; scenarios: ScenarioName[] };
   brokers: BrokerStatus[];
   results: ScenarioResult[];
 }

@@ -8,6 +8,9 @@ import { startOtlpSink } from './otlp-sink';
 
 // BENCH_FLUXMQ_MAIN points at another build, e.g. to compare a branch against main.
 const main = resolve(repoRoot, process.env['BENCH_FLUXMQ_MAIN'] ?? 'apps/broker/dist/main.js');
+// BENCH_FLUXMQ_NODE_ARGS passes flags to the broker's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see
+// where its time goes under a load (Node refuses profiling flags in NODE_OPTIONS).
+const nodeArgs = (process.env['BENCH_FLUXMQ_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 
 /**
  * BENCH_FLUXMQ_ENV=KEY=VALUE,KEY=VALUE adds FLUXMQ_* settings, e.g. to measure what metrics and tracing cost
@@ -61,7 +64,7 @@ export const fluxmq: BrokerLauncher = {
     const broker = await spawnBroker({
       name: 'FluxMQ',
       command: process.execPath,
-      args: [main],
+      args: [...nodeArgs, main],
       port,
       cwd: dataDir,
       cleanup: () => rmSync(dataDir, { recursive: true, force: true }),

@@ -22,7 +22,7 @@ export function startOtlpSink(): Promise<string> {
 if (!isMainThread) {
   const server = createServer((req, res) => {
     req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
   });
   server.listen(0, HOST, () => {
     parentPort?.postMessage(`http://${HOST}:${(server.address() as AddressInfo).port}`);

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { startCpu, waitForCompletion } from '../measure';
 import { PUBLISH, publishBatch, publishTemplate } from '../packets';
 import { RawClient, connectMany } from '../raw-client';
-import type { Scenario } from './scenario';
+import { loadFor, type Scenario } from './scenario';
 import { coalesced, ratio, throughputMetrics } from './throughput';
 
 const LOAD = {
@@ -23,7 +23,7 @@ export const fanOut: Scenario = {
   name: 'fan-out',
   title: `QoS 0 fan-out 1→${SUBSCRIBERS}`,
   async run(ctx) {
-    const load = ctx.quick ? LOAD.quick : LOAD.full;
+    const load = loadFor(ctx, LOAD, ['messages', 'maxSeconds']);
     const { host, port, pool } = ctx;
     const topic = 'bench/out';
     const subscribers = await connectMany(

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { startCpu, waitForCompletion } from '../measure';
 import { PUBACK, PUBLISH, publishIdOffset, publishTemplate } from '../packets';
 import { RawClient, connectMany } from '../raw-client';
-import type { Scenario } from './scenario';
+import { loadFor, type Scenario } from './scenario';
 import { throughputMetrics } from './throughput';
 import { WindowedPublishers } from './windowed-publishers';
 
@@ -27,7 +27,7 @@ export const persistentQos1: Scenario = {
   name: 'persistent-qos1',
   title: `QoS 1 to a persistent session ${PUBLISHERS}→1`,
   async run(ctx) {
-    const load = ctx.quick ? LOAD.quick : LOAD.full;
+    const load = loadFor(ctx, LOAD, ['messages', 'maxSeconds']);
     const { host, port, pool } = ctx;
     const subscriber = await RawClient.connect({ host, port, clientId: 'bench-ps-sub', clean: false }, pool);
     await subscriber.subscribe('bench/ps/+', 1);

@@ -1,7 +1,7 @@
 import { percentile, startCpu, waitForCompletion } from '../measure';
 import { PUBACK, PUBLISH, publishIdOffset, publishTemplate } from '../packets';
 import { RawClient } from '../raw-client';
-import type { Scenario } from './scenario';
+import { loadFor, type Scenario } from './scenario';
 import { ratio } from './throughput';
 
 const LOAD = {
@@ -14,7 +14,7 @@ export const qos1Latency: Scenario = {
   name: 'qos1-latency',
   title: 'QoS 1 latency 1→1',
   async run(ctx) {
-    const load = ctx.quick ? LOAD.quick : LOAD.full;
+    const load = loadFor(ctx, LOAD, ['seconds']);
     const { host, port, pool } = ctx;
     const topic = 'bench/lat';
     const subscriber = await RawClient.connect({ host, port, clientId: 'bench-lat-sub' }, pool);

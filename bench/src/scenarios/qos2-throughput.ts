@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { startCpu, waitForCompletion } from '../measure';
 import { PUBCOMP, PUBLISH, PUBREC, PUBREL, publishIdOffset, publishTemplate } from '../packets';
 import { RawClient, connectMany } from '../raw-client';
-import type { Scenario } from './scenario';
+import { loadFor, type Scenario } from './scenario';
 import { throughputMetrics } from './throughput';
 import { WindowedPublishers } from './windowed-publishers';
 
@@ -26,7 +26,7 @@ export const qos2Throughput: Scenario = {
   name: 'qos2-throughput',
   title: `QoS 2 throughput ${PUBLISHERS}→1`,
   async run(ctx) {
-    const load = ctx.quick ? LOAD.quick : LOAD.full;
+    const load = loadFor(ctx, LOAD, ['messages', 'maxSeconds']);
     const { host, port, pool } = ctx;
     const subscriber = await RawClient.connect({ host, port, clientId: 'bench-q2-sub' }, pool);
     await subscriber.subscribe('bench/q2/+', 2);
