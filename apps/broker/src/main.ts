@@ -19,9 +19,9 @@ function readConfig(): FluxConfig {
 
 async function bootstrap(): Promise<void> {
   const config = readConfig();
-  // Before Nest and the broker exist, so the tracer provider is in place when the engine asks for it.
-  const stopOtel = startOtelSdk(config.telemetry);
   const logger = createJsonLogger(config.log.level);
+  // Before Nest and the broker exist, so the tracer provider is in place when the engine asks for it.
+  const stopOtel = startOtelSdk(config.telemetry, logger);
   const app = await NestFactory.create(AppModule.forRoot(config, logger), {
     logger: new NestJsonLogger(logger),
   });

@@ -1,5 +1,6 @@
 export { LatencyHistogram, LATENCY_BUCKETS } from './latency';
 export { latencyObserver, registerBrokerMetrics } from './metrics';
+export { decodeTraceExport, type DecodedSpan, type DecodedTraceExport, type KeyValue } from './otlp/decode';
 export { otlpExportSettings, type OtlpExportSettings } from './otlp/settings';
 export { SpanExportProcessor } from './otlp/sdk-span-processor';
 export {

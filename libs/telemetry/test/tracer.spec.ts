@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../src/latency';
 import type { SpanSink } from '../src/message-spans/recorder';
 import { registerBrokerMetrics } from '../src/metrics';
-import type { ExportableSpan } from '../src/otlp/json';
+import type { EncodableSpan } from '../src/otlp/span-batch';
 import { otlpExportSettings } from '../src/otlp/settings';
 import { OtlpSpanExporter } from '../src/otlp/span-exporter';
 import { SamplingPolicy } from '../src/sampling';
@@ -29,10 +29,9 @@ const policy = (alwaysSampleTopics: string[]) =>
   new SamplingPolicy({ sampleRatio: 0, alwaysSampleClients: [], alwaysSampleTopics });
 
 class CollectingSink implements SpanSink {
-  readonly scope = { name: 'fluxmq' };
   readonly backlogged = false;
-  readonly spans: ExportableSpan[] = [];
-  add(span: ExportableSpan): void {
+  readonly spans: EncodableSpan[] = [];
+  add(span: EncodableSpan): void {
     this.spans.push(span);
   }
   shed(): void {}

@@ -1,14 +1,8 @@
+import { decodeTraceExport, type DecodedTraceExport, type KeyValue } from '@fluxmq/telemetry';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-type AnyValue = {
-  stringValue?: string;
-  intValue?: number | string;
-  boolValue?: boolean;
-  doubleValue?: number;
-};
-
-/** One span as an OTLP/HTTP JSON export carries it, flattened for assertions. */
+/** One span as an OTLP/HTTP export carries it, flattened for assertions. */
 export interface ReceivedSpan {
   traceId: string;
   spanId: string;
@@ -20,46 +14,27 @@ export interface ReceivedSpan {
   resource: Record<string, string | number | boolean>;
 }
 
-interface ExportRequest {
-  resourceSpans?: {
-    resource?: { attributes?: { key: string; value: AnyValue }[] };
-    scopeSpans?: {
-      spans?: {
-        traceId: string;
-        spanId: string;
-        parentSpanId?: string;
-        name: string;
-        kind: number;
-        attributes?: { key: string; value: AnyValue }[];
-        status?: { code?: number; message?: string };
-      }[];
-    }[];
-  }[];
-}
-
-function flatten(
-  attrs: { key: string; value: AnyValue }[] | undefined,
-): Record<string, string | number | boolean> {
+function flatten(attrs: KeyValue[]): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
-  for (const { key, value } of attrs ?? []) {
-    const v = value.stringValue ?? value.boolValue ?? value.doubleValue ?? value.intValue;
-    if (v !== undefined) out[key] = typeof v === 'string' && value.intValue !== undefined ? Number(v) : v;
+  for (const { key, value } of attrs) {
+    const v = Object.values(value)[0] as unknown;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[key] = v;
   }
   return out;
 }
 
-/** A minimal OTLP/HTTP trace receiver (JSON encoding, as the JS OTLP HTTP exporter sends). */
+/** A minimal OTLP/HTTP trace receiver, of the protobuf encoding FluxMQ's exporter sends. */
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   private readonly server: Server;
 
   private constructor() {
     this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
+      const chunks: Buffer[] = [];
+      req.on('data', (d: Buffer) => chunks.push(d));
       req.on('end', () => {
-        if (req.url === '/v1/traces') this.accept(JSON.parse(body) as ExportRequest);
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        if (req.url === '/v1/traces') this.accept(decodeTraceExport(Buffer.concat(chunks)));
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       });
     });
   }
@@ -78,11 +53,11 @@ export class OtlpReceiver {
     return new Promise((r) => this.server.close(() => r()));
   }
 
-  private accept(req: ExportRequest): void {
-    for (const rs of req.resourceSpans ?? []) {
-      const resource = flatten(rs.resource?.attributes);
-      for (const ss of rs.scopeSpans ?? []) {
-        for (const s of ss.spans ?? []) {
+  private accept(req: DecodedTraceExport): void {
+    for (const rs of req.resourceSpans) {
+      const resource = flatten(rs.resource.attributes);
+      for (const ss of rs.scopeSpans) {
+        for (const s of ss.spans) {
           this.spans.push({
             traceId: s.traceId,
             spanId: s.spanId,
@@ -90,7 +65,7 @@ export class OtlpReceiver {
             name: s.name,
             kind: s.kind,
             attributes: flatten(s.attributes),
-            status: s.status ?? {},
+            status: s.status,
             resource,
           });
         }

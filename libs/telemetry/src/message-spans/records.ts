@@ -2,30 +2,36 @@ import { performance } from 'node:perf_hooks';
 import type { QoS } from '@fluxmq/codec';
 import type { ClientInfo, DeliveryTrace, Message, PublishTrace, TraceSpan } from '@fluxmq/engine';
 import type { SpanContext } from '@opentelemetry/api';
-import { spanParentageJson, type ExportableSpan, type OtlpScope } from '../otlp/json';
-import type { JsonWriter } from '../otlp/json-writer';
-import { newShortLivedSpanId, newSpanId, newTraceId } from '../span-ids';
+import { SpanField } from '../otlp/otlp-proto';
+import type { ProtoWriter } from '../otlp/proto-writer';
+import type { EncodableSpan } from '../otlp/span-batch';
+import { hexWord, randomWord, wordOfHex } from '../span-ids';
 import {
-  BROKER_AS_PUBLISHER,
-  CHILD_NAME,
-  clientJson,
-  DELIVER_NAME,
-  messageText,
-  PUBLISH_NAME,
-  PUBLISH_WITH_REMOTE_PARENT_NAME,
-  writeNoAttributesEnd,
-  writeQosEnd,
-  writeQosRetainEnd,
+  CHILD_HEAD,
+  deliveryPiece,
+  messagePieces,
+  PUBLISH_HEAD,
+  PUBLISH_WITH_REMOTE_PARENT_HEAD,
+  QOS_ATTRIBUTE,
+  RETAIN_ATTRIBUTE,
+  publisherPiece,
+  writeOutcome,
   writeTimes,
   type ChildName,
-  type ClientJson,
   type MessageIds,
-} from './json-pieces';
+} from './proto-pieces';
 import type { SpanSink } from './recorder';
 
-export class PublishRecord implements PublishTrace, ExportableSpan, MessageIds {
-  readonly traceId: string;
-  readonly spanId = newSpanId();
+// Each record is encoded into the exporter's open batch the moment it ends, and is garbage from then on.
+
+export class PublishRecord implements PublishTrace, EncodableSpan, MessageIds {
+  // Ids as words (see span-ids): the trace's, then the span's.
+  private readonly t0: number;
+  private readonly t1: number;
+  private readonly t2: number;
+  private readonly t3: number;
+  private readonly s0 = randomWord();
+  private readonly s1 = randomWord();
   readonly traceState: string | undefined;
   // Copies, not the publisher and message themselves: a retained message keeps its trace, and must not keep
   // its publisher's connection or the socket buffer its payload came in.
@@ -33,7 +39,7 @@ export class PublishRecord implements PublishTrace, ExportableSpan, MessageIds {
   readonly bodySize: number;
   private readonly qos: QoS;
   private readonly retain: boolean;
-  private readonly publisherJson: ClientJson;
+  private readonly publisher: Buffer;
   private readonly parentSpanId: string | undefined;
   private readonly start: number;
   private finish = 0;
@@ -42,6 +48,7 @@ export class PublishRecord implements PublishTrace, ExportableSpan, MessageIds {
   // of the message ended, which saves a clock read per subscriber of a fan-out.
   private routing = false;
   private lastTick = 0;
+  private traceIdHex: string | undefined;
   private logFieldsOnce: Readonly<Record<string, string>> | undefined;
 
   constructor(
@@ -50,23 +57,38 @@ export class PublishRecord implements PublishTrace, ExportableSpan, MessageIds {
     msg: Message,
     parent: SpanContext | undefined,
   ) {
-    this.traceId = parent?.traceId ?? newTraceId();
+    const traceId = parent?.traceId;
+    this.t0 = traceId === undefined ? randomWord() : wordOfHex(traceId, 0);
+    this.t1 = traceId === undefined ? randomWord() : wordOfHex(traceId, 1);
+    this.t2 = traceId === undefined ? randomWord() : wordOfHex(traceId, 2);
+    this.t3 = traceId === undefined ? randomWord() : wordOfHex(traceId, 3);
     this.parentSpanId = parent?.spanId;
     this.traceState = parent?.traceState?.serialize() || undefined;
     this.start = msg.receivedAt; // when the broker read it: a clock read saved, and a truer start
-    this.publisherJson = publisher ? clientJson(publisher) : BROKER_AS_PUBLISHER;
+    this.publisher = publisherPiece(publisher);
     this.topic = msg.topic;
     this.bodySize = msg.payload.length;
     this.qos = msg.qos;
     this.retain = msg.retain;
   }
 
-  get scope(): OtlpScope {
-    return this.sink.scope;
+  get traceId(): string {
+    return (this.traceIdHex ??= hexWord(this.t0) + hexWord(this.t1) + hexWord(this.t2) + hexWord(this.t3));
   }
 
   get logFields(): Readonly<Record<string, string>> {
-    return (this.logFieldsOnce ??= { trace_id: this.traceId, span_id: this.spanId });
+    return (this.logFieldsOnce ??= {
+      trace_id: this.traceId,
+      span_id: hexWord(this.s0) + hexWord(this.s1),
+    });
+  }
+
+  writeTraceId(out: ProtoWriter): void {
+    out.traceIdField(SpanField.traceId, this.t0, this.t1, this.t2, this.t3);
+  }
+
+  writeIdAsParent(out: ProtoWriter): void {
+    out.spanIdField(SpanField.parentSpanId, this.s0, this.s1);
   }
 
   child(name: ChildName): TraceSpan {
@@ -103,19 +125,27 @@ export class PublishRecord implements PublishTrace, ExportableSpan, MessageIds {
     return now;
   }
 
-  writeOtlpJson(out: JsonWriter): void {
-    out.text(spanParentageJson(this.traceId, this.parentSpanId, this.traceState));
-    out.text(this.parentSpanId === undefined ? PUBLISH_NAME : PUBLISH_WITH_REMOTE_PARENT_NAME);
-    out.text(this.spanId);
+  encodeOtlp(out: ProtoWriter): void {
+    this.writeTraceId(out);
+    out.spanIdField(SpanField.spanId, this.s0, this.s1);
+    if (this.traceState !== undefined) out.stringField(SpanField.traceState, this.traceState);
+    if (this.parentSpanId === undefined) out.bytes(PUBLISH_HEAD);
+    else {
+      out.hexField(SpanField.parentSpanId, this.parentSpanId);
+      out.bytes(PUBLISH_WITH_REMOTE_PARENT_HEAD);
+    }
     writeTimes(out, this.start, this.finish);
-    out.bytes(this.publisherJson.asPublisher);
-    messageText.writeDestination(out, this);
-    writeQosRetainEnd(out, this.qos, this.retain, this.errorType);
+    out.bytes(this.publisher);
+    messagePieces.writeDestination(out, this);
+    out.bytes(QOS_ATTRIBUTE[this.qos]);
+    out.bytes(RETAIN_ATTRIBUTE[Number(this.retain)]);
+    writeOutcome(out, this.errorType);
   }
 }
 
-class ChildRecord implements TraceSpan, ExportableSpan {
-  private readonly spanId = newShortLivedSpanId();
+class ChildRecord implements TraceSpan, EncodableSpan {
+  private readonly idHigh = randomWord();
+  private readonly idLow = randomWord();
   private readonly start = performance.now();
   private finish = 0;
   private errorType: string | undefined;
@@ -127,10 +157,6 @@ class ChildRecord implements TraceSpan, ExportableSpan {
     if (name === 'route') publish.routeStarted(this.start);
   }
 
-  get scope(): OtlpScope {
-    return this.publish.scope;
-  }
-
   end(errorType?: string): void {
     if (this.finish !== 0) return;
     this.finish = performance.now();
@@ -139,17 +165,18 @@ class ChildRecord implements TraceSpan, ExportableSpan {
     this.publish.sink.add(this);
   }
 
-  writeOtlpJson(out: JsonWriter): void {
-    messageText.writeChildParentage(out, this.publish);
-    out.bytes(CHILD_NAME[this.name]);
-    out.text(this.spanId);
+  encodeOtlp(out: ProtoWriter): void {
+    messagePieces.writeChildParentage(out, this.publish);
+    out.spanIdField(SpanField.spanId, this.idHigh, this.idLow);
+    out.bytes(CHILD_HEAD[this.name]);
     writeTimes(out, this.start, this.finish);
-    writeNoAttributesEnd(out, this.errorType);
+    writeOutcome(out, this.errorType);
   }
 }
 
-class DeliveryRecord implements DeliveryTrace, ExportableSpan {
-  private readonly spanId = newShortLivedSpanId();
+class DeliveryRecord implements DeliveryTrace, EncodableSpan {
+  private readonly idHigh = randomWord();
+  private readonly idLow = randomWord();
   private readonly start: number;
   private finish = 0;
   private errorType: string | undefined;
@@ -162,13 +189,9 @@ class DeliveryRecord implements DeliveryTrace, ExportableSpan {
     this.start = publish.deliveryStart();
   }
 
-  get scope(): OtlpScope {
-    return this.publish.scope;
-  }
-
   /** Read only for 5.0 subscribers, so built only for them. */
   get traceparent(): string {
-    return `00-${this.publish.traceId}-${this.spanId}-01`;
+    return `00-${this.publish.traceId}-${hexWord(this.idHigh)}${hexWord(this.idLow)}-01`;
   }
 
   get tracestate(): string | undefined {
@@ -182,13 +205,12 @@ class DeliveryRecord implements DeliveryTrace, ExportableSpan {
     this.publish.sink.add(this);
   }
 
-  writeOtlpJson(out: JsonWriter): void {
-    messageText.writeChildParentage(out, this.publish);
-    out.bytes(DELIVER_NAME);
-    out.text(this.spanId);
+  encodeOtlp(out: ProtoWriter): void {
+    messagePieces.writeChildParentage(out, this.publish);
+    out.spanIdField(SpanField.spanId, this.idHigh, this.idLow);
     writeTimes(out, this.start, this.finish);
-    out.bytes(clientJson(this.subscriber).asSubscriber);
-    messageText.writeDestination(out, this.publish);
-    writeQosEnd(out, this.qos, this.errorType);
+    out.bytes(deliveryPiece(this.subscriber, this.qos));
+    messagePieces.writeDestination(out, this.publish);
+    writeOutcome(out, this.errorType);
   }
 }

@@ -1,17 +1,17 @@
-import { SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import { SpanStatusCode, TraceFlags, type Attributes } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
-  attributesJson,
-  errorStatusJson,
-  jsonString,
+  EventField,
+  LinkField,
   sampledSpanFlags,
-  spanNameJson,
-  spanParentageJson,
-  STATUS_UNSET,
-  unixNanoOfHrTime,
-  type ExportableSpan,
-} from './json';
-import type { JsonWriter } from './json-writer';
+  SpanField,
+  StatusCode,
+  StatusField,
+  writeAttributes,
+  writeErrorStatus,
+} from './otlp-proto';
+import { WireType, type ProtoWriter } from './proto-writer';
+import { EncodedScope, type EncodableSpan } from './span-batch';
 import type { OtlpSpanExporter } from './span-exporter';
 
 /**
@@ -24,7 +24,9 @@ export class SpanExportProcessor implements SpanProcessor {
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
-    if (span.spanContext().traceFlags & TraceFlags.SAMPLED) this.exporter.add(new SdkSpanJson(span));
+    if (span.spanContext().traceFlags & TraceFlags.SAMPLED) {
+      this.exporter.add(new SdkSpan(span), EncodedScope.of(span.instrumentationScope));
+    }
   }
 
   forceFlush(): Promise<void> {
@@ -36,54 +38,72 @@ export class SpanExportProcessor implements SpanProcessor {
   }
 }
 
-/** An SDK span in OTLP/JSON; there are few of these (control packets), so plain strings do. */
-class SdkSpanJson implements ExportableSpan {
+/** An SDK span as an OTLP `Span`; there are few of these (control packets), so nothing is pre-encoded. */
+class SdkSpan implements EncodableSpan {
   constructor(private readonly span: ReadableSpan) {}
 
-  get scope() {
-    return this.span.instrumentationScope;
-  }
-
-  writeOtlpJson(out: JsonWriter): void {
+  encodeOtlp(out: ProtoWriter): void {
     const span = this.span;
     const context = span.spanContext();
     const parent = span.parentSpanContext;
-    const head =
-      spanParentageJson(context.traceId, parent?.spanId, context.traceState?.serialize() || undefined) +
-      spanNameJson(
-        span.name,
-        span.kind + 1, // the API's enum starts at INTERNAL = 0, OTLP's at UNSPECIFIED = 0
-        sampledSpanFlags(parent?.isRemote === true),
-      );
+    out.hexField(SpanField.traceId, context.traceId);
+    out.hexField(SpanField.spanId, context.spanId);
+    const state = context.traceState?.serialize();
+    if (state) out.stringField(SpanField.traceState, state);
+    if (parent) out.hexField(SpanField.parentSpanId, parent.spanId);
+    out.stringField(SpanField.name, span.name);
+    out.tag(SpanField.kind, WireType.varint);
+    out.varint(span.kind + 1); // the API's enum starts at INTERNAL = 0, OTLP's at UNSPECIFIED = 0
+    out.hrTimeField(SpanField.startTime, span.startTime);
+    out.hrTimeField(SpanField.endTime, span.endTime);
+    writeAttributes(out, SpanField.attributes, span.attributes);
+    count(out, SpanField.droppedAttributesCount, span.droppedAttributesCount);
+    for (const event of span.events) {
+      const mark = out.beginDelimited(SpanField.events);
+      out.hrTimeField(EventField.time, event.time);
+      out.stringField(EventField.name, event.name);
+      writeAttributes(out, EventField.attributes, event.attributes ?? {});
+      count(out, EventField.droppedAttributesCount, event.droppedAttributesCount);
+      out.endDelimited(mark);
+    }
+    count(out, SpanField.droppedEventsCount, span.droppedEventsCount);
+    for (const link of span.links)
+      writeLink(out, link.context, link.attributes ?? {}, link.droppedAttributesCount);
+    count(out, SpanField.droppedLinksCount, span.droppedLinksCount);
     const { code, message } = span.status;
-    const status =
-      code === SpanStatusCode.ERROR
-        ? errorStatusJson(message)
-        : code === SpanStatusCode.OK
-          ? '{"code":1}'
-          : STATUS_UNSET;
-    out.text(
-      `${head}${context.spanId}","startTimeUnixNano":"${unixNanoOfHrTime(span.startTime)}","endTimeUnixNano":"${unixNanoOfHrTime(span.endTime)}","attributes":[${attributesJson(span.attributes)}],"status":${status}${this.eventsAndLinks()}}`,
-    );
+    if (code === SpanStatusCode.ERROR) writeErrorStatus(out, message);
+    else if (code === SpanStatusCode.OK) {
+      const mark = out.beginDelimited(SpanField.status);
+      out.tag(StatusField.code, WireType.varint);
+      out.varint(StatusCode.ok);
+      out.endDelimited(mark);
+    }
+    out.tag(SpanField.flags, WireType.fixed32);
+    out.fixed32(sampledSpanFlags(parent?.isRemote === true));
   }
+}
 
-  private eventsAndLinks(): string {
-    const { events, links } = this.span;
-    let out = '';
-    if (events.length > 0) {
-      const encoded = events.map(
-        (e) =>
-          `{"timeUnixNano":"${unixNanoOfHrTime(e.time)}","name":${jsonString(e.name)},"attributes":[${attributesJson(e.attributes ?? {})}]}`,
-      );
-      out += `,"events":[${encoded.join(',')}]`;
-    }
-    if (links.length > 0) {
-      const encoded = links.map(({ context, attributes }) => {
-        const state = context.traceState?.serialize();
-        return `{"traceId":"${context.traceId}","spanId":"${context.spanId}"${state ? `,"traceState":${jsonString(state)}` : ''},"attributes":[${attributesJson(attributes ?? {})}]}`;
-      });
-      out += `,"links":[${encoded.join(',')}]`;
-    }
-    return out;
-  }
+function writeLink(
+  out: ProtoWriter,
+  context: ReturnType<ReadableSpan['spanContext']>,
+  attributes: Attributes,
+  dropped: number | undefined,
+): void {
+  const mark = out.beginDelimited(SpanField.links);
+  out.hexField(LinkField.traceId, context.traceId);
+  out.hexField(LinkField.spanId, context.spanId);
+  const state = context.traceState?.serialize();
+  if (state) out.stringField(LinkField.traceState, state);
+  writeAttributes(out, LinkField.attributes, attributes);
+  count(out, LinkField.droppedAttributesCount, dropped);
+  out.tag(LinkField.flags, WireType.fixed32);
+  out.fixed32(0x100 | (context.traceFlags & 0xff) | (context.isRemote ? 0x200 : 0));
+  out.endDelimited(mark);
+}
+
+/** A dropped-something count, left out when zero as protobuf does with defaults. */
+function count(out: ProtoWriter, field: number, value: number | undefined): void {
+  if (!value) return;
+  out.tag(field, WireType.varint);
+  out.varint(value);
 }

@@ -3,7 +3,12 @@ import type { HttpTransportSettings } from './http-transport';
 
 export interface OtlpExportSettings extends HttpTransportSettings {
   readonly batch: BatchSettings;
+  /** OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL when it asks for another protocol than http/protobuf. */
+  readonly unsupportedProtocol?: string;
 }
+
+/** The one OTLP protocol FluxMQ's exporter speaks: the specification's default, which every backend takes. */
+export const OTLP_PROTOCOL = 'http/protobuf';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -16,7 +21,9 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function otlpExportSettings(env: Env, configuredEndpoint = ''): OtlpExportSettings {
   const maxQueueSize = positiveInteger(env['OTEL_BSP_MAX_QUEUE_SIZE'], 8192);
+  const protocol = (env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'])?.trim();
   return {
+    unsupportedProtocol: protocol && protocol !== OTLP_PROTOCOL ? protocol : undefined,
     url: tracesUrl(env, configuredEndpoint),
     headers: {
       ...keyValuePairs(env['OTEL_EXPORTER_OTLP_HEADERS']),

@@ -1,3 +1,5 @@
+import { SpanBatch, type EncodableSpan, type EncodedScope } from './span-batch';
+
 export interface BatchSettings {
   /** Finished spans waiting for export; a span that finds the queue full is dropped and counted. */
   readonly maxQueueSize: number;
@@ -16,13 +18,18 @@ export interface ExportCounts {
 
 /**
  * The batching half of an exporter, as OpenTelemetry's BatchSpanProcessor does it, minus its costs on the
- * message path: adding a span is a push and a length check, and all export work (encoding included) runs
- * in a later turn of the event loop. At most one batch is in flight; memory is bounded by the queue, and
- * whatever does not fit is dropped and counted rather than kept or waited for.
+ * message path: a span is encoded into the open batch as it ends, and nothing of it is kept but bytes;
+ * sending runs in a later turn of the event loop. At most one batch is in flight; memory is bounded by
+ * the queue (a few batch buffers, reused), and whatever does not fit is dropped and counted.
  */
-export class SpanBatcher<T> {
+export class SpanBatcher {
   readonly counts: ExportCounts = { exported: 0, dropped: 0, failed: 0 };
-  private queue: T[] = [];
+  private open = new SpanBatch();
+  /** Full batches waiting for the one in flight. */
+  private readonly full: SpanBatch[] = [];
+  private readonly spare: SpanBatch[] = [];
+  /** Spans in `open` and `full`. */
+  private queued = 0;
   private inFlight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private exportScheduled = false;
@@ -30,27 +37,36 @@ export class SpanBatcher<T> {
 
   constructor(
     private readonly settings: BatchSettings,
-    private readonly send: (batch: T[]) => Promise<void>,
+    /** Sends a batch; the batch is reused once the promise settles. */
+    private readonly send: (batch: SpanBatch) => Promise<void>,
+    private readonly onFailure: (error: unknown, spans: number) => void = () => undefined,
   ) {}
 
   /** Half full or more: a new trace would likely lose spans, so it is better not started. */
   get backlogged(): boolean {
-    return this.queue.length * 2 >= this.settings.maxQueueSize;
+    return this.queued * 2 >= this.settings.maxQueueSize;
   }
 
-  add(span: T): void {
-    if (this.closed || this.queue.length >= this.settings.maxQueueSize) {
+  add(scope: EncodedScope, span: EncodableSpan): void {
+    if (this.closed || this.queued >= this.settings.maxQueueSize) {
       this.counts.dropped++;
       return;
     }
-    this.queue.push(span);
-    if (this.queue.length >= this.settings.maxExportBatchSize) this.exportSoon();
-    else this.timer ??= setTimeout(() => this.onTimer(), this.settings.scheduleDelayMs).unref();
+    this.queued++;
+    this.encode(scope, span);
+  }
+
+  private encode(scope: EncodedScope, span: EncodableSpan): void {
+    this.open.add(scope, span);
+    if (this.open.spans >= this.settings.maxExportBatchSize) {
+      this.seal();
+      this.exportSoon();
+    } else this.timer ??= setTimeout(() => this.onTimer(), this.settings.scheduleDelayMs).unref();
   }
 
   /** Exports everything queued now, one batch after another. */
   async flush(): Promise<void> {
-    while (this.inFlight || this.queue.length > 0) {
+    while (this.inFlight || this.queued > 0) {
       if (this.inFlight) await this.inFlight;
       else this.exportNext();
     }
@@ -78,36 +94,38 @@ export class SpanBatcher<T> {
     });
   }
 
+  private seal(): void {
+    this.full.push(this.open);
+    this.open = this.spare.pop() ?? new SpanBatch();
+  }
+
   private exportNext(): void {
-    if (this.inFlight || this.queue.length === 0) return;
+    if (this.inFlight || this.queued === 0) return;
     clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.take();
+    if (this.full.length === 0) this.seal();
+    const batch = this.full.shift()!;
+    const spans = batch.spans;
+    this.queued -= spans;
     this.inFlight = Promise.resolve()
       .then(() => this.send(batch))
       .then(
-        () => void (this.counts.exported += batch.length),
-        () => void (this.counts.failed += batch.length),
+        () => void (this.counts.exported += spans),
+        (error: unknown) => {
+          this.counts.failed += spans;
+          this.onFailure(error, spans);
+        },
       )
       .then(() => {
+        batch.reset();
+        this.spare.push(batch);
         this.inFlight = undefined;
         // Straight on with a full batch: a busy broker's event loop turns every few milliseconds, and
         // waiting for another turn per batch would cap the export rate below what a fan-out produces.
-        if (this.queue.length >= this.settings.maxExportBatchSize) this.exportNext();
-        else if (this.queue.length > 0 && !this.closed) {
+        if (this.full.length > 0) this.exportNext();
+        else if (this.open.spans > 0 && !this.closed) {
           this.timer ??= setTimeout(() => this.onTimer(), this.settings.scheduleDelayMs).unref();
         }
       });
-  }
-
-  private take(): T[] {
-    const size = this.settings.maxExportBatchSize;
-    const all = this.queue;
-    if (all.length <= size) {
-      this.queue = [];
-      return all;
-    }
-    this.queue = all.slice(size);
-    return all.slice(0, size);
   }
 }

@@ -1,9 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { OtlpHttpTransport } from './http-transport';
-import { writeExportRequest } from './export-request';
-import { attributesJson, type ExportableSpan, type OtlpScope } from './json';
-import { JsonWriter } from './json-writer';
 import type { OtlpExportSettings } from './settings';
+import { EncodedScope, resourceField, type EncodableSpan, type OtlpScope } from './span-batch';
 import { SpanBatcher, type ExportCounts } from './span-batcher';
 
 /** The resource spans are reported under; OpenTelemetry's `Resource` fits (its detectors may be async). */
@@ -18,27 +16,30 @@ export interface SpanExportStats extends Readonly<ExportCounts> {
 }
 
 /**
- * FluxMQ's span exporter: batches finished spans (message span records and, through
- * `SpanExportProcessor`, the SDK's own spans) and sends them as OTLP/HTTP JSON, which the OpenTelemetry
- * Collector and Jaeger accept on :4318.
+ * FluxMQ's span exporter: encodes finished spans (message span records and, through
+ * `SpanExportProcessor`, the SDK's own spans) as they end, and sends them in batches as OTLP/HTTP
+ * protobuf, which the OpenTelemetry Collector, Jaeger and other OTLP backends accept on :4318.
  */
 export class OtlpSpanExporter {
-  private readonly batcher: SpanBatcher<ExportableSpan>;
-  private resourceJson: string | undefined;
+  /** The scope of message spans: FluxMQ's name and version. */
+  readonly messageScope: EncodedScope;
+  private readonly batcher: SpanBatcher;
+  private resource: Buffer | undefined;
   private shedCount = 0;
 
   constructor(
     settings: OtlpExportSettings,
-    private readonly resource: ExportResource,
-    /** The scope of message spans: FluxMQ's name and version. */
-    readonly scope: OtlpScope,
+    private readonly resourceToExport: ExportResource,
+    scope: OtlpScope,
+    /** Told of each failed export (its spans are counted and not retried). */
+    onExportFailed?: (error: Error, spans: number) => void,
   ) {
+    this.messageScope = EncodedScope.of(scope);
     const transport = new OtlpHttpTransport(settings);
-    const writer = new JsonWriter();
-    // The batcher sends one batch at a time, and a send is over only once the transport is done with the
-    // body, so the writer's one buffer serves every batch.
-    this.batcher = new SpanBatcher(settings.batch, async (spans) =>
-      transport.send(await writeExportRequest(writer, await this.resourceAttributes(), spans)),
+    this.batcher = new SpanBatcher(
+      settings.batch,
+      async (batch) => transport.send(batch.request(await this.resourceBytes())),
+      (error, spans) => onExportFailed?.(error instanceof Error ? error : new Error(String(error)), spans),
     );
   }
 
@@ -50,10 +51,12 @@ export class OtlpSpanExporter {
     return { ...this.batcher.counts, tracesShed: this.shedCount };
   }
 
-  add(span: ExportableSpan): void {
-    this.batcher.add(span);
+  /** Encodes a finished span into the open batch, or drops it (counted) when the queue is full. */
+  add(span: EncodableSpan, scope = this.messageScope): void {
+    this.batcher.add(scope, span);
   }
 
+  /** Counts a sampled message left untraced because the exporter was backlogged. */
   shed(): void {
     this.shedCount++;
   }
@@ -66,12 +69,12 @@ export class OtlpSpanExporter {
     return this.batcher.shutdown();
   }
 
-  private async resourceAttributes(): Promise<string> {
-    if (this.resourceJson === undefined) {
-      await this.resource.waitForAsyncAttributes?.();
-      this.resourceJson = attributesJson(this.resource.attributes);
+  private async resourceBytes(): Promise<Buffer> {
+    if (this.resource === undefined) {
+      await this.resourceToExport.waitForAsyncAttributes?.();
+      this.resource = resourceField(this.resourceToExport.attributes);
     }
-    return this.resourceJson;
+    return this.resource;
   }
 }
 

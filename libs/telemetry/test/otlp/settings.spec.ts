@@ -9,7 +9,21 @@ describe('OTLP export settings', () => {
       timeoutMs: 10_000,
       compression: 'none',
       batch: { maxQueueSize: 8192, maxExportBatchSize: 2048, scheduleDelayMs: 5000 },
+      unsupportedProtocol: undefined,
     });
+  });
+
+  it('speaks http/protobuf, and names any other protocol the variables ask for', () => {
+    expect(
+      otlpExportSettings({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }).unsupportedProtocol,
+    ).toBeUndefined();
+    expect(otlpExportSettings({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).unsupportedProtocol).toBe('grpc');
+    expect(
+      otlpExportSettings({
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+      }).unsupportedProtocol,
+    ).toBe('http/json');
   });
 
   it('takes the endpoint from the configuration, then the traces variable as is, then the base variable', () => {

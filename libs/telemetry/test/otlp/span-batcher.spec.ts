@@ -1,12 +1,28 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { decodeTraceExport } from '../../src/otlp/decode';
+import { SpanField } from '../../src/otlp/otlp-proto';
+import { EncodedScope, resourceField, type SpanBatch } from '../../src/otlp/span-batch';
 import { SpanBatcher } from '../../src/otlp/span-batcher';
+
+const scope = EncodedScope.of({ name: 'test' });
+
+/** Adds a span numbered by its name, to see which went in which batch. */
+function add(batcher: SpanBatcher, n: number): void {
+  batcher.add(scope, { encodeOtlp: (out) => out.stringField(SpanField.name, String(n)) });
+}
+
+/** The numbers of a batch's spans, read from the request it makes. */
+function numbers(batch: SpanBatch): number[] {
+  const request = decodeTraceExport(Buffer.concat(batch.request(resourceField({}))));
+  return request.resourceSpans[0].scopeSpans[0].spans.map((s) => Number(s.name));
+}
 
 /** A send that holds each batch until the test settles it. */
 function heldSends() {
   const sent: number[][] = [];
   const pending: { resolve: () => void; reject: (e: Error) => void }[] = [];
-  const send = (batch: number[]) => {
-    sent.push(batch);
+  const send = (batch: SpanBatch) => {
+    sent.push(numbers(batch));
     return new Promise<void>((resolve, reject) => pending.push({ resolve, reject }));
   };
   return { sent, pending, send };
@@ -19,13 +35,13 @@ describe('SpanBatcher', () => {
     vi.useRealTimers();
   });
 
-  it('sends a full batch on a later turn of the event loop, never from add itself', async () => {
+  it('encodes each span as it is added, and sends a full batch on a later turn of the event loop', async () => {
     const { sent, send } = heldSends();
     const batcher = new SpanBatcher(
       { maxQueueSize: 100, maxExportBatchSize: 3, scheduleDelayMs: 60_000 },
       send,
     );
-    for (let i = 0; i < 4; i++) batcher.add(i);
+    for (let i = 0; i < 4; i++) add(batcher, i);
     expect(sent).toEqual([]);
     await settled();
     expect(sent).toEqual([[0, 1, 2]]);
@@ -37,7 +53,7 @@ describe('SpanBatcher', () => {
       { maxQueueSize: 100, maxExportBatchSize: 2, scheduleDelayMs: 60_000 },
       send,
     );
-    for (let i = 0; i < 5; i++) batcher.add(i);
+    for (let i = 0; i < 5; i++) add(batcher, i);
     await settled();
     expect(sent).toEqual([[0, 1]]);
     pending[0].resolve();
@@ -58,7 +74,7 @@ describe('SpanBatcher', () => {
       { maxQueueSize: 100, maxExportBatchSize: 10, scheduleDelayMs: 500 },
       send,
     );
-    batcher.add(1);
+    add(batcher, 1);
     await vi.advanceTimersByTimeAsync(499);
     expect(sent).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
@@ -72,13 +88,13 @@ describe('SpanBatcher', () => {
       { maxQueueSize: 4, maxExportBatchSize: 4, scheduleDelayMs: 60_000 },
       send,
     );
-    for (let i = 0; i < 4; i++) batcher.add(i);
+    for (let i = 0; i < 4; i++) add(batcher, i);
     await settled(); // in flight: 0-3, queue empty
-    batcher.add(4);
+    add(batcher, 4);
     expect(batcher.backlogged).toBe(false);
-    batcher.add(5);
+    add(batcher, 5);
     expect(batcher.backlogged).toBe(true);
-    for (let i = 6; i < 10; i++) batcher.add(i);
+    for (let i = 6; i < 10; i++) add(batcher, i);
     expect(batcher.counts.dropped).toBe(2);
     pending[0].resolve();
     await settled();
@@ -87,16 +103,31 @@ describe('SpanBatcher', () => {
 
   it('flushes everything on shutdown, in batches, and refuses spans after it', async () => {
     const sent: number[][] = [];
-    const batcher = new SpanBatcher<number>(
+    const batcher = new SpanBatcher(
       { maxQueueSize: 100, maxExportBatchSize: 2, scheduleDelayMs: 60_000 },
       async (b) => {
-        sent.push(b);
+        sent.push(numbers(b));
       },
     );
-    for (let i = 0; i < 5; i++) batcher.add(i);
+    for (let i = 0; i < 5; i++) add(batcher, i);
     await batcher.shutdown();
     expect(sent).toEqual([[0, 1], [2, 3], [4]]);
-    batcher.add(9);
+    add(batcher, 9);
     expect(batcher.counts).toEqual({ exported: 5, dropped: 1, failed: 0 });
+  });
+
+  it('reuses a batch, and its buffer, once its send has settled', async () => {
+    const batches: SpanBatch[] = [];
+    const batcher = new SpanBatcher(
+      { maxQueueSize: 100, maxExportBatchSize: 2, scheduleDelayMs: 60_000 },
+      async (b) => void batches.push(b),
+    );
+    for (let round = 0; round < 3; round++) {
+      add(batcher, round * 2);
+      add(batcher, round * 2 + 1);
+      await batcher.flush();
+    }
+    expect(batches).toHaveLength(3);
+    expect(batches[2]).toBe(batches[0]); // the open batch and one spare: no new batch per export
   });
 });

@@ -7,6 +7,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageSpanRecorder } from '../../src/message-spans/recorder';
+import { decodeTraceExport, type DecodedTraceExport } from '../../src/otlp/decode';
 import { SpanExportProcessor } from '../../src/otlp/sdk-span-processor';
 import { otlpExportSettings } from '../../src/otlp/settings';
 import { OtlpSpanExporter } from '../../src/otlp/span-exporter';
@@ -14,12 +15,7 @@ import { OtlpSpanExporter } from '../../src/otlp/span-exporter';
 interface Received {
   url: string;
   headers: IncomingHttpHeaders;
-  json: {
-    resourceSpans: {
-      resource: { attributes: { key: string; value: { stringValue?: string } }[] };
-      scopeSpans: { scope: { name: string; version?: string }; spans: Record<string, unknown>[] }[];
-    }[];
-  };
+  request: DecodedTraceExport;
 }
 
 /** An OTLP/HTTP receiver answering with `status`, after `delayMs`. */
@@ -37,9 +33,9 @@ async function receiver(
       received.push({
         url: req.url ?? '',
         headers: req.headers,
-        json: JSON.parse(body.toString()) as Received['json'],
+        request: decodeTraceExport(body),
       });
-      setTimeout(() => res.writeHead(status, { 'content-type': 'application/json' }).end('{}'), delayMs);
+      setTimeout(() => res.writeHead(status, { 'content-type': 'application/x-protobuf' }).end(), delayMs);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -58,15 +54,18 @@ async function exporterTo(status: number, env: Record<string, string> = {}, dela
     'service.name': 'fluxmq',
     'host.id': new Promise<string>((r) => setTimeout(() => r('machine-1'), 10)),
   });
-  const exporter = new OtlpSpanExporter(otlpExportSettings(env, sink.url), resource, {
-    name: 'fluxmq',
-    version: '1.2.3',
-  });
-  return { exporter, received: sink.received };
+  const failures: [string, number][] = [];
+  const exporter = new OtlpSpanExporter(
+    otlpExportSettings(env, sink.url),
+    resource,
+    { name: 'fluxmq', version: '1.2.3' },
+    (error, spans) => failures.push([error.message, spans]),
+  );
+  return { exporter, received: sink.received, failures };
 }
 
 describe('OtlpSpanExporter', () => {
-  it('posts message spans and the SDK’s spans together, under the resource, grouped by scope', async () => {
+  it('posts message spans and the SDK’s spans together as OTLP protobuf, under the resource, by scope', async () => {
     const { exporter, received } = await exporterTo(200, { OTEL_EXPORTER_OTLP_HEADERS: 'x-token=s3cret' });
     const provider = new BasicTracerProvider({ spanProcessors: [new SpanExportProcessor(exporter)] });
     const parent = provider.getTracer('fluxmq', '1.2.3').startSpan('connect');
@@ -86,10 +85,10 @@ describe('OtlpSpanExporter', () => {
     await provider.forceFlush();
 
     expect(received).toHaveLength(1);
-    const [{ url, headers, json }] = received;
+    const [{ url, headers, request }] = received;
     expect(url).toBe('/v1/traces');
-    expect(headers).toMatchObject({ 'content-type': 'application/json', 'x-token': 's3cret' });
-    const [resourceSpans] = json.resourceSpans;
+    expect(headers).toMatchObject({ 'content-type': 'application/x-protobuf', 'x-token': 's3cret' });
+    const [resourceSpans] = request.resourceSpans;
     expect(resourceSpans.resource.attributes).toEqual([
       { key: 'service.name', value: { stringValue: 'fluxmq' } },
       { key: 'host.id', value: { stringValue: 'machine-1' } }, // detected asynchronously, awaited
@@ -121,16 +120,17 @@ describe('OtlpSpanExporter', () => {
       .end();
     await exporter.flush();
     expect(received[0].headers['content-encoding']).toBe('gzip');
-    expect(received[0].json.resourceSpans[0].scopeSpans[0].spans).toHaveLength(1);
+    expect(received[0].request.resourceSpans[0].scopeSpans[0].spans).toHaveLength(1);
   });
 
-  it('counts the spans of a refused or timed-out export as failed', async () => {
+  it('counts the spans of a refused or timed-out export as failed, and says why', async () => {
     const refused = await exporterTo(500);
     new MessageSpanRecorder(refused.exporter)
       .start(undefined, new Message('t', Buffer.alloc(1), 0, false, undefined, '', 0), undefined)!
       .end();
     await refused.exporter.flush();
     expect(refused.exporter.stats).toMatchObject({ exported: 0, failed: 1 });
+    expect(refused.failures).toEqual([['OTLP export refused: HTTP 500', 1]]);
 
     const slow = await exporterTo(200, { OTEL_EXPORTER_OTLP_TIMEOUT: '50' }, 1000);
     new MessageSpanRecorder(slow.exporter)
@@ -138,5 +138,6 @@ describe('OtlpSpanExporter', () => {
       .end();
     await slow.exporter.flush();
     expect(slow.exporter.stats).toMatchObject({ exported: 0, failed: 1 });
+    expect(slow.failures).toEqual([['OTLP export timed out after 50 ms', 1]]);
   });
 });
