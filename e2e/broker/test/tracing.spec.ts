@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { createConnection } from 'node:net';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import { generate } from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   LOCAL_PORTS,
   OtlpReceiver,
+  sleep,
   startApp,
   waitUntil,
   type AppProcess,
@@ -177,5 +180,31 @@ describe('OpenTelemetry tracing', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${app.ports['http']}/metrics`)).text();
     const failed = /fluxmq_trace_spans_dropped_total\{reason="export_failed"\} (\d+)/.exec(metrics);
     expect(Number(failed?.[1])).toBeGreaterThanOrEqual(2);
+  });
+
+  it('times a message from the socket read it came in: messages read together start together', async () => {
+    const { spans } = await start({});
+    const socket = createConnection({ host: '127.0.0.1', port: app!.ports['tcp'] });
+    const connack = new Promise((r) => socket.once('data', r));
+    socket.write(generate({ cmd: 'connect', clientId: 'batch', protocolVersion: 4, keepalive: 30 }));
+    await connack;
+    const publish = (topic: string) =>
+      generate({ cmd: 'publish', topic, payload: 'x', qos: 0, dup: false, retain: false });
+    socket.write(Buffer.concat([publish('read/one'), publish('read/two')])); // one write, one read
+    await sleep(30);
+    socket.write(publish('read/three'));
+    await waitUntil(
+      () => spans.filter((s) => s.name === 'publish').length === 3,
+      5000,
+      'three publish spans',
+    );
+    socket.destroy();
+    const startOf = (topic: string) =>
+      BigInt(
+        spans.find((s) => s.name === 'publish' && s.attributes['messaging.destination.name'] === topic)!
+          .startTimeUnixNano,
+      );
+    expect(startOf('read/two')).toBe(startOf('read/one'));
+    expect(startOf('read/three') - startOf('read/one')).toBeGreaterThanOrEqual(25_000_000n);
   });
 });

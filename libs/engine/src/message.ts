@@ -9,8 +9,6 @@ import type { SharedGroup } from './subscription-tree';
  */
 export class Message {
   private owned = false;
-  /** When the broker received it (performance.now()), for the publish-to-delivery latency. */
-  readonly receivedAt = performance.now();
   /** Set when the message is sampled for tracing. */
   trace: PublishTrace | undefined;
   /** The stored copy's id once a persistent session holds the message; 0 = not stored. */
@@ -27,6 +25,8 @@ export class Message {
     readonly publisherId: string,
     /** Epoch milliseconds after which the message must not be delivered; 0 = never. */
     readonly expiresAt: number,
+    /** When the broker read it (performance.now()), for publish-to-delivery latency and its span's start. */
+    readonly receivedAt = performance.now(),
   ) {}
 
   /**

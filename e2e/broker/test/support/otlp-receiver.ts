@@ -9,6 +9,8 @@ export interface ReceivedSpan {
   parentSpanId: string;
   name: string;
   kind: number;
+  /** Unix nanoseconds, as a decimal string. */
+  startTimeUnixNano: string;
   attributes: Record<string, string | number | boolean>;
   status: { code?: number; message?: string };
   resource: Record<string, string | number | boolean>;
@@ -64,6 +66,7 @@ export class OtlpReceiver {
             parentSpanId: s.parentSpanId ?? '',
             name: s.name,
             kind: s.kind,
+            startTimeUnixNano: s.startTimeUnixNano,
             attributes: flatten(s.attributes),
             status: s.status,
             resource,

@@ -88,6 +88,7 @@ export function handlePublish(client: Client, packet: PublishPacket): Promise<vo
     props ? forwardable(props) : undefined,
     client.clientId,
     expiry !== undefined ? Date.now() + expiry * 1000 : 0,
+    client.readAt,
   );
   const trace = broker.hooks.tracer?.startPublish(client, msg);
   msg.trace = trace;
