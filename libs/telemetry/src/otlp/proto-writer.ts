@@ -81,13 +81,6 @@ export class ProtoWriter {
     this.length += piece.length;
   }
 
-  /** A length-delimited field: tag, length, bytes. */
-  bytesField(field: number, value: Uint8Array): void {
-    this.tag(field, WireType.delimited);
-    this.varint(value.length);
-    this.bytes(value);
-  }
-
   stringField(field: number, value: string): void {
     this.tag(field, WireType.delimited);
     const size = Buffer.byteLength(value, 'utf8');

@@ -1,3 +1,4 @@
+import type { Attributes } from '@opentelemetry/api';
 import {
   encoded,
   RequestField,
@@ -8,7 +9,6 @@ import {
   writeAttributes,
 } from './otlp-proto';
 import { ProtoWriter, WireType } from './proto-writer';
-import type { Attributes } from '@opentelemetry/api';
 
 /** A finished span that writes its own fields (of OTLP's `Span` message), as it ends. */
 export interface EncodableSpan {
