@@ -158,24 +158,25 @@ describe('OpenTelemetry tracing', () => {
     expect(await bad.text()).toContain('sampleRatio');
   });
 
-  it('warns of a protocol it does not speak, and logs and counts spans it could not export', async () => {
-    const closed = 'http://127.0.0.1:1'; // nothing listens on port 1: every export is refused
+  it('warns of a protocol it does not speak, and logs and counts spans the collector refused', async () => {
+    receiver = await OtlpReceiver.start(400); // a refusal that retrying would not change
     app = await startApp([], {
       ...LOCAL_PORTS,
       FLUXMQ_TELEMETRY_TRACING_ENABLED: 'true',
-      FLUXMQ_TELEMETRY_TRACING_ENDPOINT: closed,
+      FLUXMQ_TELEMETRY_TRACING_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
       OTEL_BSP_SCHEDULE_DELAY: '50',
     });
+    const endpoint = `${receiver.url}/v1/traces`;
     const logs = app.logs;
     expect(
       logs.find((l) => l['msg'] === 'OTLP protocol not supported, exporting with http/protobuf instead'),
-    ).toMatchObject({ level: 'warn', requested: 'grpc', endpoint: `${closed}/v1/traces` });
+    ).toMatchObject({ level: 'warn', requested: 'grpc', endpoint });
     const c = await connect(`mqtt://127.0.0.1:${app.ports['tcp']}`, { clientId: 'lost', protocolVersion: 5 });
     await c.publishAsync('t/x', 'x', { qos: 0 });
     await waitUntil(() => logs.some((l) => l['msg'] === 'trace export failed'), 5000, 'the failure logged');
     const failure = logs.find((l) => l['msg'] === 'trace export failed')!;
-    expect(failure).toMatchObject({ level: 'warn', endpoint: `${closed}/v1/traces` });
+    expect(failure).toMatchObject({ level: 'warn', endpoint, error: 'OTLP export refused: HTTP 400' });
     expect(failure['spans_lost']).toBeGreaterThanOrEqual(2); // connect, publish, route at least
     const metrics = await (await fetch(`http://127.0.0.1:${app.ports['http']}/metrics`)).text();
     const failed = /fluxmq_trace_spans_dropped_total\{reason="export_failed"\} (\d+)/.exec(metrics);

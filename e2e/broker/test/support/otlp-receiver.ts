@@ -30,19 +30,20 @@ export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   private readonly server: Server;
 
-  private constructor() {
+  private constructor(status: number) {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (d: Buffer) => chunks.push(d));
       req.on('end', () => {
         if (req.url === '/v1/traces') this.accept(decodeTraceExport(Buffer.concat(chunks)));
-        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        res.writeHead(status, { 'content-type': 'application/x-protobuf' }).end();
       });
     });
   }
 
-  static async start(): Promise<OtlpReceiver> {
-    const receiver = new OtlpReceiver();
+  /** `status`: what it answers every export with (and then keeps the spans all the same). */
+  static async start(status = 200): Promise<OtlpReceiver> {
+    const receiver = new OtlpReceiver(status);
     await new Promise<void>((r) => receiver.server.listen(0, '127.0.0.1', r));
     return receiver;
   }

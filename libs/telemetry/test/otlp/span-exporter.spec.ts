@@ -18,9 +18,9 @@ interface Received {
   request: DecodedTraceExport;
 }
 
-/** An OTLP/HTTP receiver answering with `status`, after `delayMs`. */
+/** An OTLP/HTTP receiver answering with `statuses` in turn (the last one from then on), after `delayMs`. */
 async function receiver(
-  status = 200,
+  statuses: number[],
   delayMs = 0,
 ): Promise<{ url: string; received: Received[]; server: Server }> {
   const received: Received[] = [];
@@ -35,7 +35,9 @@ async function receiver(
         headers: req.headers,
         request: decodeTraceExport(body),
       });
-      setTimeout(() => res.writeHead(status, { 'content-type': 'application/x-protobuf' }).end(), delayMs);
+      const status = statuses[Math.min(received.length, statuses.length) - 1];
+      const headers = { 'content-type': 'application/x-protobuf', 'retry-after': '0' };
+      setTimeout(() => res.writeHead(status, headers).end(), delayMs);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -47,16 +49,17 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
-async function exporterTo(status: number, env: Record<string, string> = {}, delayMs = 0) {
-  const sink = await receiver(status, delayMs);
+async function exporterTo(status: number | number[], env: Record<string, string> = {}, delayMs = 0) {
+  const sink = await receiver(Array.isArray(status) ? status : [status], delayMs);
   servers.push(sink.server);
   const resource = resourceFromAttributes({
     'service.name': 'fluxmq',
     'host.id': new Promise<string>((r) => setTimeout(() => r('machine-1'), 10)),
   });
   const failures: [string, number][] = [];
+  const settings = otlpExportSettings(env, sink.url);
   const exporter = new OtlpSpanExporter(
-    otlpExportSettings(env, sink.url),
+    { ...settings, batch: { ...settings.batch, retryDelaysMs: [10] } },
     resource,
     { name: 'fluxmq', version: '1.2.3' },
     (error, spans) => failures.push([error.message, spans]),
@@ -139,5 +142,19 @@ describe('OtlpSpanExporter', () => {
     await slow.exporter.flush();
     expect(slow.exporter.stats).toMatchObject({ exported: 0, failed: 1 });
     expect(slow.failures).toEqual([['OTLP export timed out after 50 ms', 1]]);
+    expect(slow.received).toHaveLength(2); // a timeout may pass: tried again once (retryDelaysMs: [10])
+    expect(refused.received).toHaveLength(1); // a 500 will not
+  });
+
+  it('sends a batch again when the collector answers 503, honouring Retry-After', async () => {
+    const { exporter, received, failures } = await exporterTo([503, 200]);
+    new MessageSpanRecorder(exporter)
+      .start(undefined, new Message('t', Buffer.alloc(1), 0, false, undefined, '', 0), undefined)!
+      .end();
+    await exporter.flush();
+    expect(received).toHaveLength(2);
+    expect(received[1].request).toEqual(received[0].request);
+    expect(exporter.stats).toMatchObject({ exported: 1, failed: 0 });
+    expect(failures).toEqual([]);
   });
 });
