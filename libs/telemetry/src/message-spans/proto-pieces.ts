@@ -13,9 +13,9 @@ import {
 } from '../otlp/otlp-proto';
 import { ProtoWriter, WireType } from '../otlp/proto-writer';
 import {
+  BODY_SIZE,
   clientAttributes,
   DELIVERY_OPERATION,
-  BODY_SIZE,
   DESTINATION_NAME,
   PUBLISH_OPERATION,
   publisherAttributes,
@@ -40,7 +40,7 @@ function head(name: string, kind: number, remoteParent = false): Buffer {
 
 export const PUBLISH_HEAD = head('publish', SpanKindCode.consumer);
 export const PUBLISH_WITH_REMOTE_PARENT_HEAD = head('publish', SpanKindCode.consumer, true);
-export const DELIVER_HEAD = head('deliver', SpanKindCode.producer);
+const DELIVER_HEAD = head('deliver', SpanKindCode.producer);
 export const CHILD_HEAD: Record<ChildName, Buffer> = {
   authorize: head('authorize', SpanKindCode.internal),
   route: head('route', SpanKindCode.internal),

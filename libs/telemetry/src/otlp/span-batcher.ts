@@ -63,10 +63,6 @@ export class SpanBatcher {
       return;
     }
     this.queued++;
-    this.encode(scope, span);
-  }
-
-  private encode(scope: EncodedScope, span: EncodableSpan): void {
     this.open.add(scope, span);
     if (this.open.spans >= this.settings.maxExportBatchSize) {
       this.seal();
