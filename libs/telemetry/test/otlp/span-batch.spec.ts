@@ -9,7 +9,12 @@ import {
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { decodeTraceExport } from '../../src/otlp/decode';
+import type { ClientInfo, PublishTrace } from '@fluxmq/engine';
+import { Message } from '@fluxmq/engine';
+import { MessageSpanRecorder } from '../../src/message-spans/recorder';
+import { decodeTraceExport, type DecodedSpan } from '../../src/otlp/decode';
+import { SdkMessageSpans } from '../../src/sdk-message-spans';
+import { extractTraceContext } from '../../src/trace-context';
 import { SpanField } from '../../src/otlp/otlp-proto';
 import { SpanExportProcessor } from '../../src/otlp/sdk-span-processor';
 import { EncodedScope, resourceField, SpanBatch, type EncodableSpan } from '../../src/otlp/span-batch';
@@ -105,5 +110,72 @@ describe('SpanBatch', () => {
     batch.add(b, named('again'));
     const again = decodeTraceExport(Buffer.concat(batch.request(resourceField({}))));
     expect(again.resourceSpans[0].scopeSpans.map((ss) => ss.spans.map((s) => s.name))).toEqual([['again']]);
+  });
+
+  it('encodes message spans as OpenTelemetry would encode the same spans made with its SDK', () => {
+    const client = (clientId: string, protocolVersion: 4 | 5): ClientInfo => ({
+      clientId,
+      username: undefined,
+      remoteAddress: '10.0.0.9',
+      listener: 'tls',
+      protocolVersion,
+    });
+    const props = {
+      userProperties: [['traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01']],
+    };
+    // One message's life: authorized, routed, delivered to a 5.0 and a 3.1.1 subscriber (one fails).
+    const play = (start: (msg: Message) => PublishTrace) => {
+      const msg = new Message(
+        'plant/7/temp',
+        Buffer.alloc(12),
+        1,
+        true,
+        props as Message['properties'],
+        'pub',
+        0,
+      );
+      const publish = start(msg);
+      publish.child('authorize').end();
+      const route = publish.child('route');
+      publish.deliver(client('a', 5), 1).end();
+      publish.deliver(client('b', 4), 0).end('too_large');
+      route.end();
+      publish.end();
+    };
+    const parentOf = (msg: Message) => extractTraceContext(msg.properties?.userProperties);
+
+    const records: EncodableSpan[] = [];
+    const recorder = new MessageSpanRecorder({
+      backlogged: false,
+      add: (span) => records.push(span),
+      shed() {},
+    });
+    play((msg) => recorder.start(client('pub', 5), msg, parentOf(msg))!);
+    const batch = new SpanBatch();
+    for (const span of records) batch.add(EncodedScope.of({ name: 'fluxmq' }), span);
+    const ours = decodeTraceExport(Buffer.concat(batch.request(resourceField({})))).resourceSpans[0]
+      .scopeSpans[0].spans;
+
+    const memory = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
+    const sdk = new SdkMessageSpans(provider.getTracer('fluxmq'));
+    play((msg) => sdk.start(client('pub', 5), msg, parentOf(msg)));
+    const theirs = decodeTraceExport(ProtobufTraceSerializer.serializeRequest(memory.getFinishedSpans())!)
+      .resourceSpans[0].scopeSpans[0].spans;
+
+    // Everything but ids and times, and the tree by names. An unset status is the protobuf default:
+    // OpenTelemetry writes it as code 0, we leave it out; both read as unset.
+    const names = new Map([...ours, ...theirs].map((s) => [s.spanId, s.name]));
+    const shape = ({ traceId, name, kind, flags, attributes, status, parentSpanId }: DecodedSpan) => ({
+      name,
+      kind,
+      flags,
+      status: { code: status.code ?? 0, ...(status.message ? { message: status.message } : {}) },
+      parent: names.get(parentSpanId ?? '') ?? parentSpanId,
+      sameTrace: traceId === '0af7651916cd43dd8448eb211c80319c',
+      attributes: [...attributes].sort((x, y) => x.key.localeCompare(y.key)),
+    });
+    expect(ours.map(shape)).toEqual(theirs.map(shape));
+    expect(ours.map((s) => s.name)).toEqual(['authorize', 'deliver', 'deliver', 'route', 'publish']);
   });
 });
