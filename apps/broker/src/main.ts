@@ -1,3 +1,4 @@
+import './v8-flags';
 import 'reflect-metadata';
 import { ConfigError, loadConfig, type FluxConfig } from '@fluxmq/config';
 import { createJsonLogger } from '@fluxmq/server';
