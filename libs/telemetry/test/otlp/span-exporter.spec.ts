@@ -67,6 +67,13 @@ async function exporterTo(status: number | number[], env: Record<string, string>
   return { exporter, received: sink.received, failures };
 }
 
+/** The publish span of one message the broker publishes itself, ended. */
+function traceOneMessage(exporter: OtlpSpanExporter): void {
+  new MessageSpanRecorder(exporter)
+    .start(undefined, new Message('t', Buffer.alloc(1), 0, false, undefined, '', 0), undefined)!
+    .end();
+}
+
 describe('OtlpSpanExporter', () => {
   it('posts message spans and the SDK’s spans together as OTLP protobuf, under the resource, by scope', async () => {
     const { exporter, received } = await exporterTo(200, { OTEL_EXPORTER_OTLP_HEADERS: 'x-token=s3cret' });
@@ -118,9 +125,7 @@ describe('OtlpSpanExporter', () => {
 
   it('gzips the body when OTEL_EXPORTER_OTLP_COMPRESSION says so', async () => {
     const { exporter, received } = await exporterTo(200, { OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' });
-    new MessageSpanRecorder(exporter)
-      .start(undefined, new Message('t', Buffer.alloc(1), 0, false, undefined, '', 0), undefined)!
-      .end();
+    traceOneMessage(exporter);
     await exporter.flush();
     expect(received[0].headers['content-encoding']).toBe('gzip');
     expect(received[0].request.resourceSpans[0].scopeSpans[0].spans).toHaveLength(1);
@@ -128,17 +133,13 @@ describe('OtlpSpanExporter', () => {
 
   it('counts the spans of a refused or timed-out export as failed, and says why', async () => {
     const refused = await exporterTo(500);
-    new MessageSpanRecorder(refused.exporter)
-      .start(undefined, new Message('t', Buffer.alloc(1), 0, false, undefined, '', 0), undefined)!
-      .end();
+    traceOneMessage(refused.exporter);
     await refused.exporter.flush();
     expect(refused.exporter.stats).toMatchObject({ exported: 0, failed: 1 });
     expect(refused.failures).toEqual([['OTLP export refused: HTTP 500', 1]]);
 
     const slow = await exporterTo(200, { OTEL_EXPORTER_OTLP_TIMEOUT: '50' }, 1000);
-    new MessageSpanRecorder(slow.exporter)
-      .start(undefined, new Message('t', Buffer.alloc(1), 0, false, undefined, '', 0), undefined)!
-      .end();
+    traceOneMessage(slow.exporter);
     await slow.exporter.flush();
     expect(slow.exporter.stats).toMatchObject({ exported: 0, failed: 1 });
     expect(slow.failures).toEqual([['OTLP export timed out after 50 ms', 1]]);
@@ -148,9 +149,7 @@ describe('OtlpSpanExporter', () => {
 
   it('sends a batch again when the collector answers 503, honouring Retry-After', async () => {
     const { exporter, received, failures } = await exporterTo([503, 200]);
-    new MessageSpanRecorder(exporter)
-      .start(undefined, new Message('t', Buffer.alloc(1), 0, false, undefined, '', 0), undefined)!
-      .end();
+    traceOneMessage(exporter);
     await exporter.flush();
     expect(received).toHaveLength(2);
     expect(received[1].request).toEqual(received[0].request);
