@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 // Broker CPU is read from the kernel's accounting rather than from the broker itself, so the same
 // method works for a C broker and for Node brokers, and counts every thread (GC, libuv pool).
@@ -86,4 +86,47 @@ export function machineCpu(): { busy: number; steal: number } {
   // work, are left out: counting them would flag every network-heavy run as disturbed.
   const [user, nice, system, , , , , steal] = fields;
   return { busy: (user + nice + system) / clkTck(), steal: steal / clkTck() };
+}
+
+/**
+ * Inodes of the TCP sockets LISTENING on a port, whatever their address (/proc/net/tcp and tcp6: the local
+ * address is hex "addr:port", state 0A is LISTEN, the tenth column the inode).
+ */
+export function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue; // no IPv6 on this kernel
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10 || fields[3] !== '0A') continue;
+      const local = fields[1];
+      if (parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port) inodes.add(fields[9]);
+    }
+  }
+  return inodes;
+}
+
+/** Inodes of the sockets a process has open, from its /proc/<pid>/fd links ("socket:[12345]"). */
+export function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return inodes; // the process is gone
+  }
+  for (const fd of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1]);
+    } catch {
+      // closed between listing and reading
+    }
+  }
+  return inodes;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { freePort, spawnBroker, type BrokerLauncher } from './launcher';
+import { launchBroker, type BrokerLauncher } from './launcher';
 
 export const aedes: BrokerLauncher = {
   name: 'aedes',
@@ -22,13 +22,14 @@ export const aedes: BrokerLauncher = {
     };
     return pkg.version;
   },
-  async start() {
-    const port = await freePort();
-    return spawnBroker({
+  start() {
+    return launchBroker({
       name: 'Aedes',
-      command: process.execPath,
-      args: [resolve(__dirname, 'aedes-server.js'), String(port)],
-      port,
+      ports: 1,
+      plan: ([port]) => ({
+        command: process.execPath,
+        args: [resolve(__dirname, 'aedes-server.js'), String(port)],
+      }),
     });
   },
 };

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '../paths';
-import { HOST, freePort, spawnBroker, type BrokerLauncher } from './launcher';
+import { HOST, launchBroker, type BrokerLauncher } from './launcher';
 import { startOtlpSink } from './otlp-sink';
 
 // BENCH_FLUXMQ_MAIN points at another build, e.g. to compare a branch against main.
@@ -13,13 +13,10 @@ const main = resolve(repoRoot, process.env['BENCH_FLUXMQ_MAIN'] ?? 'apps/broker/
 const nodeArgs = (process.env['BENCH_FLUXMQ_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 
 /**
- * BENCH_FLUXMQ_ENV=KEY=VALUE,KEY=VALUE adds FLUXMQ_* settings, e.g. to measure what metrics and tracing cost
- * (docs/benchmarks.md, "Cost of telemetry"). With tracing on and no endpoint given, spans go to a sink on a
- * thread of this process that accepts and discards them, so the broker pays for exporting as it would in
- * production.
+ * BENCH_FLUXMQ_ENV=KEY=VALUE,KEY=VALUE adds settings to every FluxMQ start, e.g. FLUXMQ_PERSISTENCE_ENABLED=false
+ * to compare persistence modes; a start's own settings (the telemetry mode's configurations) take precedence.
  */
-function extraEnv(): Record<string, string> {
-  const raw = process.env['BENCH_FLUXMQ_ENV'] ?? '';
+export function benchFluxmqEnv(raw = process.env['BENCH_FLUXMQ_ENV'] ?? ''): Record<string, string> {
   return Object.fromEntries(
     raw
       .split(',')
@@ -52,39 +49,44 @@ export const fluxmq: BrokerLauncher = {
     };
     return `${pkg.version}${commit()}`;
   },
-  async start() {
-    const port = await freePort();
-    const httpPort = await freePort();
-    // A throw-away data directory, so runs neither read nor leave state in the working tree.
-    const dataDir = mkdtempSync(join(tmpdir(), 'fluxmq-bench-data-'));
-    const extra = extraEnv();
-    if (extra['FLUXMQ_TELEMETRY_TRACING_ENABLED'] === 'true' && !extra['FLUXMQ_TELEMETRY_TRACING_ENDPOINT']) {
+  async start(options = {}) {
+    const extra = { ...benchFluxmqEnv(), ...options.env };
+    // With tracing on and no endpoint given, spans go to a sink on a thread of this process that accepts and
+    // discards them, so the broker pays for exporting as it would in production.
+    const tracing = extra['FLUXMQ_TELEMETRY_TRACING_ENABLED'] === 'true';
+    if (tracing && !extra['FLUXMQ_TELEMETRY_TRACING_ENDPOINT']) {
       extra['FLUXMQ_TELEMETRY_TRACING_ENDPOINT'] = await (sink ??= startOtlpSink());
     }
-    const broker = await spawnBroker({
+    const broker = await launchBroker({
       name: 'FluxMQ',
-      command: process.execPath,
-      args: [...nodeArgs, main],
-      port,
-      cwd: dataDir,
-      cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
-      // Queue and inflight limits as in the Mosquitto config, so no broker drops or stalls on a default cap.
-      env: {
-        FLUXMQ_LISTENERS_TCP_HOST: HOST,
-        FLUXMQ_LISTENERS_TCP_PORT: String(port),
-        FLUXMQ_LISTENERS_WS_ENABLED: 'false',
-        FLUXMQ_HTTP_HOST: HOST,
-        FLUXMQ_HTTP_PORT: String(httpPort),
-        FLUXMQ_SYS_ENABLED: 'false',
-        FLUXMQ_LOG_LEVEL: 'warn',
-        FLUXMQ_MQTT_MAX_QUEUED_MESSAGES: '100000',
-        FLUXMQ_MQTT_MAX_INFLIGHT: '1000',
-        ...extra,
+      // MQTT, and admin HTTP: the counters are read from there, so it must be this broker's too.
+      ports: 2,
+      plan: ([port, httpPort]) => {
+        // A throw-away data directory, so runs neither read nor leave state in the working tree.
+        const dataDir = mkdtempSync(join(tmpdir(), 'fluxmq-bench-data-'));
+        return {
+          command: process.execPath,
+          args: [...nodeArgs, main],
+          cwd: dataDir,
+          cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+          // Queue and inflight limits as in the Mosquitto config, so no broker drops or stalls on a default cap.
+          env: {
+            FLUXMQ_LISTENERS_TCP_HOST: HOST,
+            FLUXMQ_LISTENERS_TCP_PORT: String(port),
+            FLUXMQ_LISTENERS_WS_ENABLED: 'false',
+            FLUXMQ_HTTP_HOST: HOST,
+            FLUXMQ_HTTP_PORT: String(httpPort),
+            FLUXMQ_SYS_ENABLED: 'false',
+            FLUXMQ_LOG_LEVEL: 'warn',
+            FLUXMQ_MQTT_MAX_QUEUED_MESSAGES: '100000',
+            FLUXMQ_MQTT_MAX_INFLIGHT: '1000',
+            ...extra,
+          },
+        };
       },
     });
-    return extra['FLUXMQ_TELEMETRY_TRACING_ENABLED'] === 'true'
-      ? { ...broker, counters: () => traceCounters(httpPort) }
-      : broker;
+    const httpPort = broker.ports[1];
+    return tracing ? { ...broker, counters: () => traceCounters(httpPort) } : broker;
   },
 };
 

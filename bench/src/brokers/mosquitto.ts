@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HOST, freePort, spawnBroker, type BrokerLauncher } from './launcher';
+import { HOST, launchBroker, type BrokerLauncher } from './launcher';
 
 const binary = '/usr/sbin/mosquitto';
 
@@ -31,17 +31,20 @@ export const mosquitto: BrokerLauncher = {
     const out = spawnSync(binary, ['-h'], { encoding: 'utf8' });
     return /version (\S+)/.exec(`${out.stdout}${out.stderr}`)?.[1] ?? 'unknown';
   },
-  async start() {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'fluxmq-bench-mosquitto-'));
-    const file = join(dir, 'mosquitto.conf');
-    writeFileSync(file, config(port));
-    return spawnBroker({
+  start() {
+    return launchBroker({
       name: 'Mosquitto',
-      command: binary,
-      args: ['-c', file],
-      port,
-      cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      ports: 1,
+      plan: ([port]) => {
+        const dir = mkdtempSync(join(tmpdir(), 'fluxmq-bench-mosquitto-'));
+        const file = join(dir, 'mosquitto.conf');
+        writeFileSync(file, config(port));
+        return {
+          command: binary,
+          args: ['-c', file],
+          cleanup: () => rmSync(dir, { recursive: true, force: true }),
+        };
+      },
     });
   },
 };
