@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { benchRoot } from './paths';
+import { DEFAULT_TELEMETRY_SCENARIOS, TELEMETRY_METRICS } from './telemetry';
 import { BROKERS, SCENARIOS, type BrokerName, type ScenarioName } from './types';
 
 export interface Options {
@@ -14,6 +15,9 @@ export interface Options {
   retries: number;
   /** Multiplies each scenario's messages and time limits: longer runs, steadier figures. */
   scale: number;
+  /** The cost-of-telemetry mode: FluxMQ in each telemetry configuration, `rounds` times interleaved. */
+  telemetry: boolean;
+  rounds: number;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -25,6 +29,11 @@ export const USAGE = `Usage: npm run bench -- [options]
   --retries <n>       rerun a scenario up to n times when other processes disturbed it (default: 2)
   --scale <n>         n times the messages and time limits of each scenario, for steadier figures (default: 1)
   --from <file>       print (with --markdown: and put in the docs) the tables of a saved JSON report
+  --telemetry         cost of telemetry: FluxMQ with metrics and tracing off, metrics on, tracing at 0%,
+                      1% and 100% sampling, interleaved; medians of the rounds (default scenarios:
+                      ${DEFAULT_TELEMETRY_SCENARIOS.join(',')}; allowed: ${telemetryScenarios().join(',')};
+                      JSON to bench/results/telemetry.json)
+  --rounds <n>        with --telemetry: rounds of all configurations (default: 5)
   --help              this text`;
 
 export function parseArgs(argv: string[]): Options | 'help' {
@@ -36,7 +45,10 @@ export function parseArgs(argv: string[]): Options | 'help' {
     markdown: false,
     retries: 2,
     scale: 1,
+    telemetry: false,
+    rounds: 5,
   };
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2) as [string, string | undefined];
     const value = (): string => {
@@ -44,6 +56,7 @@ export function parseArgs(argv: string[]): Options | 'help' {
       if (next === undefined) throw new Error(`${flag} needs a value\n\n${USAGE}`);
       return next;
     };
+    given.add(flag);
     switch (flag) {
       case '--brokers':
         options.brokers = list(value(), BROKERS, flag);
@@ -75,6 +88,15 @@ export function parseArgs(argv: string[]): Options | 'help' {
       case '--markdown':
         options.markdown = true;
         break;
+      case '--telemetry':
+        options.telemetry = true;
+        break;
+      case '--rounds':
+        options.rounds = Number(value());
+        if (!Number.isInteger(options.rounds) || options.rounds < 1) {
+          throw new Error(`--rounds needs a whole number ≥ 1\n\n${USAGE}`);
+        }
+        break;
       case '--help':
       case '-h':
         return 'help';
@@ -82,6 +104,35 @@ export function parseArgs(argv: string[]): Options | 'help' {
         throw new Error(`unknown option ${argv[i]}\n\n${USAGE}`);
     }
   }
+  return options.telemetry ? telemetryOptions(options, given) : plainOptions(options, given);
+}
+
+function telemetryScenarios(): ScenarioName[] {
+  return SCENARIOS.filter((name) => TELEMETRY_METRICS[name]);
+}
+
+/** Only FluxMQ has telemetry to switch, and only scenarios that move messages give tracing work. */
+function telemetryOptions(options: Options, given: Set<string>): Options {
+  if (given.has('--brokers') && options.brokers.join() !== 'fluxmq') {
+    throw new Error('--telemetry measures FluxMQ only: leave out --brokers or give --brokers fluxmq');
+  }
+  const refused = options.scenarios.filter((name) => !TELEMETRY_METRICS[name]);
+  if (given.has('--scenarios') && refused.length > 0) {
+    throw new Error(
+      `--telemetry: ${refused.join(',')} moves no messages, so tracing has nothing to cost there; ` +
+        `choose some of ${telemetryScenarios().join(',')}`,
+    );
+  }
+  return {
+    ...options,
+    brokers: ['fluxmq'],
+    scenarios: given.has('--scenarios') ? options.scenarios : [...DEFAULT_TELEMETRY_SCENARIOS],
+    out: given.has('--out') ? options.out : resolve(benchRoot, 'results/telemetry.json'),
+  };
+}
+
+function plainOptions(options: Options, given: Set<string>): Options {
+  if (given.has('--rounds')) throw new Error(`--rounds applies to --telemetry only\n\n${USAGE}`);
   return options;
 }
 

@@ -3,8 +3,8 @@ import { format, resolveConfig } from 'prettier';
 import type { BenchReport, BrokerName, Metric, ScenarioResult } from './types';
 import { BROKERS } from './types';
 
-export const DOCS_START = '<!-- bench:results:start -->';
-export const DOCS_END = '<!-- bench:results:end -->';
+/** Where the results table goes in docs/benchmarks.md. */
+export const DOCS_MARKERS = { start: '<!-- bench:results:start -->', end: '<!-- bench:results:end -->' };
 
 const LABELS: Record<BrokerName, string> = { fluxmq: 'FluxMQ', aedes: 'Aedes', mosquitto: 'Mosquitto' };
 const HEADER = ['Scenario', 'Metric', ...BROKERS.map((b) => LABELS[b]), 'FluxMQ/Aedes', 'FluxMQ/Mosquitto'];
@@ -36,7 +36,7 @@ function rows(report: BenchReport, titles: Record<string, string>): Row[] {
   return out;
 }
 
-function formatValue(metric: Metric): string {
+export function formatValue(metric: Pick<Metric, 'format' | 'value'>): string {
   const { value } = metric;
   if (value === null || !Number.isFinite(value)) return '–';
   if (metric.format === 'count') return Math.round(value).toLocaleString('en-US');
@@ -110,13 +110,17 @@ export function markdownTable(report: BenchReport, titles: Record<string, string
  * Replaces the text between the markers in docs/benchmarks.md; false if the file or markers are missing.
  * The page is then formatted with the repository's Prettier settings, which `npm test` checks.
  */
-export async function updateDocs(file: string, markdown: string): Promise<boolean> {
+export async function updateDocs(
+  file: string,
+  markdown: string,
+  markers: { start: string; end: string },
+): Promise<boolean> {
   if (!existsSync(file)) return false;
   const text = readFileSync(file, 'utf8');
-  const start = text.indexOf(DOCS_START);
-  const end = text.indexOf(DOCS_END);
+  const start = text.indexOf(markers.start);
+  const end = text.indexOf(markers.end);
   if (start < 0 || end < start) return false;
-  const updated = `${text.slice(0, start + DOCS_START.length)}\n${markdown}\n${text.slice(end)}`;
+  const updated = `${text.slice(0, start + markers.start.length)}\n${markdown}\n${text.slice(end)}`;
   const config = (await resolveConfig(file)) ?? {};
   writeFileSync(file, await format(updated, { ...config, filepath: file }));
   return true;

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TELEMETRY_CONFIGS, type TelemetryReport } from '../src/telemetry';
 import type { BenchReport, BrokerName } from '../src/types';
 import { SCENARIOS } from '../src/types';
 
@@ -13,6 +14,10 @@ const tsc = resolve(bench, '../node_modules/typescript/bin/tsc');
 const fluxmqBuilt = existsSync(resolve(bench, '../apps/broker/dist/main.js'));
 const brokers: BrokerName[] = fluxmqBuilt ? ['fluxmq', 'aedes'] : ['aedes'];
 
+beforeAll(() => {
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: bench, stdio: 'pipe' });
+});
+
 describe('bench --quick', () => {
   let dir: string;
   let report: BenchReport;
@@ -20,7 +25,6 @@ describe('bench --quick', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'fluxmq-bench-test-'));
     const out = join(dir, 'results.json');
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: bench, stdio: 'pipe' });
     execFileSync(
       process.execPath,
       ['dist/run.js', '--quick', '--retries', '0', '--brokers', brokers.join(','), '--out', out],
@@ -59,4 +63,78 @@ describe('bench --quick', () => {
       });
     }
   }
+});
+
+describe.runIf(fluxmqBuilt)('bench --telemetry --quick', () => {
+  let dir: string;
+  let out: string;
+  let report: TelemetryReport;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fluxmq-bench-telemetry-'));
+    out = join(dir, 'telemetry.json');
+    // Fan-in only, to keep the suite short on 2 cores: the configurations are what is tested, and fan-out
+    // runs them the same way. The counters are read right after the load: with the exporter's default
+    // 5 s between partial batches, the few spans of a 1% quick run would still be waiting.
+    execFileSync(
+      process.execPath,
+      [
+        'dist/run.js',
+        '--telemetry',
+        '--quick',
+        '--rounds',
+        '1',
+        '--scenarios',
+        'fan-in',
+        '--retries',
+        '0',
+      ].concat(['--out', out]),
+      {
+        cwd: bench,
+        stdio: 'pipe',
+        timeout: 60000,
+        env: { ...process.env, BENCH_FLUXMQ_ENV: 'OTEL_BSP_SCHEDULE_DELAY=100' },
+      },
+    );
+    report = JSON.parse(readFileSync(out, 'utf8')) as TelemetryReport;
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('ran every configuration once, each delivering every message', () => {
+    expect(report.mode).toBe('telemetry');
+    expect(report.options.extraEnv).toEqual({ OTEL_BSP_SCHEDULE_DELAY: '100' });
+    expect(report.runs.map((r) => r.configuration)).toEqual(TELEMETRY_CONFIGS.map((c) => c.key));
+    for (const run of report.runs) {
+      expect(run.error, run.configuration).toBeUndefined();
+      expect(run.end, run.configuration).toBe('done');
+      expect(run.sent, run.configuration).toBeGreaterThan(0);
+      expect(run.delivered, run.configuration).toBe(run.expected);
+      expect(run.metrics.find((m) => m.key === 'perCpu')?.value, run.configuration).toBeGreaterThan(0);
+    }
+  });
+
+  it('exported spans at 1% and 100%, none with tracing on at 0%, and read no counters without tracing', () => {
+    const counters = (key: string) => report.runs.find((r) => r.configuration === key)?.brokerCounters;
+    const exported = (key: string) => counters(key)?.['fluxmq_trace_spans_exported_total'];
+    expect(exported('sample-1')).toBeGreaterThan(0);
+    expect(exported('sample-100')).toBeGreaterThan(0);
+    expect(counters('tracing-0')).toEqual({
+      fluxmq_trace_spans_exported_total: 0,
+      'fluxmq_trace_spans_dropped_total{reason="queue_full"}': 0,
+      'fluxmq_trace_spans_dropped_total{reason="export_failed"}': 0,
+      fluxmq_traces_shed_total: 0,
+    });
+    expect(counters('off')).toBeUndefined();
+    expect(counters('metrics')).toBeUndefined();
+  });
+
+  it('re-renders the saved report with --from', () => {
+    const text = execFileSync(process.execPath, ['dist/run.js', '--from', out], {
+      cwd: bench,
+      encoding: 'utf8',
+    });
+    for (const config of TELEMETRY_CONFIGS) expect(text).toContain(config.label);
+    expect(text).toContain('Targets (product issue)');
+  });
 });

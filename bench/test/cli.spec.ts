@@ -25,3 +25,56 @@ describe('bench options', () => {
     expect(loads.full.messages).toBe(1000); // the scenario's own table is left alone
   });
 });
+
+describe('bench --telemetry options', () => {
+  it('measures FluxMQ in fan-in and fan-out, 5 rounds, into its own JSON file by default', () => {
+    const options = parseArgs(['--telemetry']);
+    expect(options).toMatchObject({
+      telemetry: true,
+      rounds: 5,
+      brokers: ['fluxmq'],
+      scenarios: ['fan-in', 'fan-out'],
+    });
+    expect(options !== 'help' && options.out).toMatch(/bench\/results\/telemetry\.json$/);
+    expect(parseArgs([])).toMatchObject({ telemetry: false, rounds: 5 });
+  });
+
+  it('takes rounds, scale, quick, retries, markdown, an output file and scenarios that move messages', () => {
+    const options = parseArgs([
+      '--telemetry',
+      '--rounds=3',
+      '--scale',
+      '4',
+      '--quick',
+      '--retries',
+      '1',
+      '--markdown',
+      '--out',
+      '/tmp/t.json',
+      '--scenarios',
+      'qos1-latency,fan-in',
+    ]);
+    expect(options).toMatchObject({
+      rounds: 3,
+      scale: 4,
+      quick: true,
+      retries: 1,
+      markdown: true,
+      out: '/tmp/t.json',
+      scenarios: ['fan-in', 'qos1-latency'],
+    });
+    expect(parseArgs(['--telemetry', '--brokers', 'fluxmq'])).toMatchObject({ brokers: ['fluxmq'] });
+  });
+
+  it('refuses what it cannot measure', () => {
+    for (const bad of ['0', '1.5', 'x']) {
+      expect(() => parseArgs(['--telemetry', '--rounds', bad])).toThrow(/--rounds needs/);
+    }
+    expect(() => parseArgs(['--rounds', '3'])).toThrow(/--rounds applies to --telemetry only/);
+    expect(() => parseArgs(['--telemetry', '--brokers', 'aedes'])).toThrow(/FluxMQ only/);
+    expect(() => parseArgs(['--telemetry', '--brokers', 'fluxmq,aedes'])).toThrow(/FluxMQ only/);
+    expect(() => parseArgs(['--telemetry', '--scenarios', 'fan-in,idle-memory'])).toThrow(
+      /idle-memory moves no messages/,
+    );
+  });
+});

@@ -20,14 +20,16 @@ for (const port of ports) {
 setInterval(() => undefined, 1000);
 `;
 
-/** A process other than this one, listening on a port until killed. */
+const REPORT_PORT = 'process.stdout.write(String(s.address().port))';
+
+/**
+ * A process other than this one, listening on a port until killed. It writes the port rather than logging it:
+ * console.log would colour the number under nx's FORCE_COLOR.
+ */
 async function holder(): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [
-      '-e',
-      `const s = require('node:net').createServer().listen(0, '127.0.0.1', () => console.log(s.address().port))`,
-    ],
+    ['-e', `const s = require('node:net').createServer().listen(0, '127.0.0.1', () => ${REPORT_PORT})`],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   children.push(child);

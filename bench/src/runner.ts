@@ -1,0 +1,143 @@
+import { performance } from 'node:perf_hooks';
+import type { BrokerLauncher, RunningBroker } from './brokers';
+import type { Options } from './cli';
+import { watchMachine } from './measure';
+import { ClientPool } from './raw-client';
+import type { Scenario } from './scenarios';
+import { ratio } from './scenarios/throughput';
+import type { ScenarioResult } from './types';
+
+/** A broker start other than the plain one: the telemetry mode's configurations. */
+export interface Variant {
+  /** Added to the log lines' tag, e.g. "1% sampling". */
+  label: string;
+  env: Record<string, string>;
+}
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+/** Runs a scenario, and again while other processes disturb it; the last attempt is kept either way. */
+export async function runWithRetries(
+  launcher: BrokerLauncher,
+  scenario: Scenario,
+  options: Options,
+  maxConnections: number,
+  variant?: Variant,
+): Promise<ScenarioResult> {
+  let result = await runScenario(launcher, scenario, options, maxConnections, variant);
+  // On a shared machine (CI runners, a laptop) other work comes and goes; a rerun usually misses it.
+  for (let retry = 1; retry <= options.retries && result.disturbed; retry++) {
+    log(`${tagOf(launcher, scenario, variant)} rerunning (${retry}/${options.retries})`);
+    result = await runScenario(launcher, scenario, options, maxConnections, variant);
+  }
+  return result;
+}
+
+function tagOf(launcher: BrokerLauncher, scenario: Scenario, variant?: Variant): string {
+  return `[${launcher.label} ${scenario.name}${variant ? `, ${variant.label}` : ''}]`;
+}
+
+/**
+ * One scenario against a freshly started broker: no scenario inherits another's sessions, heap
+ * growth or fragmentation, which matters most for the memory reading.
+ */
+async function runScenario(
+  launcher: BrokerLauncher,
+  scenario: Scenario,
+  options: Options,
+  maxConnections: number,
+  variant?: Variant,
+): Promise<ScenarioResult> {
+  const tag = tagOf(launcher, scenario, variant);
+  const timeoutMs = (options.quick ? 20_000 : 60_000) * options.scale;
+  const pool = new ClientPool();
+  let broker: RunningBroker | undefined;
+  let generatorCpuSeconds = 0;
+  try {
+    broker = await launcher.start({ env: variant?.env });
+    log(`${tag} broker pid ${broker.pid} on port ${broker.port}`);
+    const started = performance.now();
+    const cpuBefore = process.cpuUsage();
+    const machine = watchMachine(broker.pid);
+    const run = scenario.run({
+      host: broker.host,
+      port: broker.port,
+      pid: broker.pid,
+      quick: options.quick,
+      scale: options.scale,
+      pool,
+      deadline: Date.now() + timeoutMs,
+      maxConnections,
+      log: (message) => log(`${tag} ${message}`),
+    });
+    // The scenario honours its deadline during the load; this also bounds a hang while connecting.
+    const outcome = await withTimeout(run, timeoutMs + 5000, `${scenario.name} exceeded ${timeoutMs} ms`);
+    const cpu = process.cpuUsage(cpuBefore);
+    generatorCpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const elapsed = (performance.now() - started) / 1000;
+    const { otherCpuSeconds, stealSeconds, busiest } = machine.stop(generatorCpuSeconds);
+    if (generatorCpuSeconds / elapsed > 0.9) {
+      log(`${tag} warning: load generator was ${Math.round((generatorCpuSeconds / elapsed) * 100)}% busy`);
+    }
+    const disturbed = otherCpuSeconds > Math.max(0.5, 0.1 * elapsed) || stealSeconds > 0.1 * elapsed;
+    if (disturbed) {
+      log(
+        `${tag} warning: other processes used ${otherCpuSeconds.toFixed(2)} CPU-s and the hypervisor ` +
+          `stole ${stealSeconds.toFixed(2)} s during this scenario (busiest: ${busiest.join(', ') || 'gone'}); ` +
+          'numbers may be disturbed',
+      );
+    }
+    if (outcome.end !== 'done') log(`${tag} warning: ended by ${outcome.end}; counts are partial`);
+    const brokerCounters = await broker.counters?.().catch((err: unknown) => {
+      log(
+        `${tag} warning: could not read the broker's counters: ${err instanceof Error ? err.message : err}`,
+      );
+      return undefined;
+    });
+    return {
+      scenario: scenario.name,
+      broker: launcher.name,
+      ...outcome,
+      deliveryRatio: ratio(outcome.delivered, outcome.expected),
+      generatorCpuSeconds,
+      otherCpuSeconds,
+      stealSeconds,
+      disturbed,
+      ...(brokerCounters && { brokerCounters }),
+    };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log(`${tag} failed: ${message}`);
+    return {
+      scenario: scenario.name,
+      broker: launcher.name,
+      sent: 0,
+      expected: 0,
+      delivered: 0,
+      wallSeconds: 0,
+      brokerCpuSeconds: 0,
+      end: 'timeout',
+      metrics: [],
+      load: {},
+      deliveryRatio: 0,
+      generatorCpuSeconds,
+      otherCpuSeconds: 0,
+      stealSeconds: 0,
+      disturbed: false,
+      error: message,
+    };
+  } finally {
+    pool.destroyAll();
+    await broker?.stop();
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

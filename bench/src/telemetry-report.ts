@@ -1,0 +1,121 @@
+import { formatValue } from './report';
+import { summarize, verdicts, type Summary, type TelemetryReport } from './telemetry';
+
+/** Where the telemetry table goes in docs/benchmarks.md ("Cost of telemetry"). */
+export const TELEMETRY_MARKERS = {
+  start: '<!-- bench:telemetry:start -->',
+  end: '<!-- bench:telemetry:end -->',
+};
+
+const HEADER = [
+  'Scenario',
+  'Metric',
+  'Configuration',
+  'Median',
+  'Min–max',
+  'vs off',
+  'vs metrics',
+  'Spans exported',
+  'Spans dropped',
+  'Traces shed',
+];
+
+const FOOTNOTE =
+  'Median and range over the rounds; changes are of the median, against "metrics off, tracing off" and ' +
+  'against "metrics on"; ↑ higher is better, ↓ lower is better. Spans: medians of the broker’s counters ' +
+  'read right after each run (spans still waiting for a batch are in none of them). ' +
+  '* a round stalled, hit its time limit or failed: counts are partial. ' +
+  '† other processes used noticeable CPU during a round (otherCpuSeconds in the JSON).';
+
+/** A relative change as a signed percentage, e.g. "−9.6%". */
+export function formatChange(change: number | null): string {
+  if (change === null || !Number.isFinite(change)) return '–';
+  const percent = (change * 100).toFixed(1);
+  return change < 0 ? `−${percent.slice(1)}%` : `+${percent}%`;
+}
+
+function count(value: number | null | undefined): string {
+  return value === null || value === undefined ? '–' : Math.round(value).toLocaleString('en-US');
+}
+
+function cells(s: Summary, titles: Record<string, string>): string[] {
+  const value = (v: number | null): string => formatValue({ format: s.metric.format, value: v });
+  // Marks keep a partial (stalled, timed out) or disturbed round from passing as a clean one.
+  const marks = (s.partial ? '*' : '') + (s.disturbed ? '†' : '');
+  return [
+    titles[s.scenario] ?? s.scenario,
+    `${s.metric.label} ${s.metric.better === 'higher' ? '↑' : '↓'}`,
+    s.config.label,
+    value(s.median) + marks,
+    s.min === null || s.max === null ? '–' : `${value(s.min)}–${value(s.max)}`,
+    s.config.key === 'off' ? '' : formatChange(s.vsOff),
+    s.config.key === 'off' || s.config.key === 'metrics' ? '' : formatChange(s.vsMetrics),
+    s.spans ? count(s.spans.exported) : '',
+    s.spans ? count(s.spans.dropped) : '',
+    s.spans ? count(s.spans.shed) : '',
+  ];
+}
+
+/** The targets of the product issue and whether this run's medians meet them. */
+export function targetLine(summaries: Summary[], titles: Record<string, string>): string {
+  const judged = verdicts(summaries);
+  const intro =
+    'Targets (product issue): metrics + 1% sampling costs under 10% of throughput, metrics + 100% sampling ' +
+    'under 35%, judged on the median per broker CPU-second against metrics off, tracing off';
+  if (judged.length === 0) return `${intro}: no throughput scenario in this run.`;
+  const scenarios = [...new Set(judged.map((v) => v.scenario))].map((scenario) => {
+    const parts = judged
+      .filter((v) => v.scenario === scenario)
+      .map((v) => {
+        const label = v.config === 'sample-1' ? '1%' : '100%';
+        const verdict = v.met ? 'met' : v.change === null ? 'not measured' : 'missed';
+        return `${label} ${formatChange(v.change)} (${verdict})`;
+      });
+    return `${titles[scenario] ?? scenario}: ${parts.join(', ')}`;
+  });
+  return `${intro}. ${scenarios.join('; ')}.`;
+}
+
+export function telemetryText(report: TelemetryReport, titles: Record<string, string>): string {
+  const summaries = summarize(report);
+  const body = summaries.map((s) => cells(s, titles));
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(HEADER),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...body.map(line),
+    '',
+    targetLine(summaries, titles),
+    '',
+    FOOTNOTE,
+  ].join('\n');
+}
+
+export function telemetryMarkdown(report: TelemetryReport, titles: Record<string, string>): string {
+  const summaries = summarize(report);
+  const line = (r: string[]): string => `| ${r.join(' | ')} |`;
+  const m = report.machine;
+  const o = report.options;
+  const extra = Object.entries(o.extraEnv).map(([key, value]) => `${key}=${value}`);
+  return [
+    `Measured ${m.date.slice(0, 10)} on ${m.cpuModel} (${m.cores} cores, ${m.memoryMb} MB), ${m.os}, ` +
+      `Node ${m.node}, FluxMQ ${m.fluxmq}: ${o.rounds} round${o.rounds === 1 ? '' : 's'}, the ` +
+      `${report.configurations.length} configurations interleaved in each` +
+      `${o.scale > 1 ? `, loads ×${o.scale}` : ''}` +
+      `${extra.length > 0 ? `, BENCH_FLUXMQ_ENV=${extra.join(',')}` : ''}` +
+      `${o.quick ? ' — quick mode, not representative' : ''}.`,
+    '',
+    line(HEADER),
+    line(HEADER.map((_, i) => (i < 3 ? '---' : '---:'))),
+    ...summaries.map((s) => line(cells(s, titles))),
+    '',
+    targetLine(summaries, titles),
+    '',
+    FOOTNOTE,
+  ].join('\n');
+}
