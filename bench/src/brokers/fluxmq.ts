@@ -13,8 +13,9 @@ const main = resolve(repoRoot, process.env['BENCH_FLUXMQ_MAIN'] ?? 'apps/broker/
 const nodeArgs = (process.env['BENCH_FLUXMQ_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 
 /**
- * BENCH_FLUXMQ_ENV=KEY=VALUE,KEY=VALUE adds settings to every FluxMQ start, e.g. FLUXMQ_PERSISTENCE_ENABLED=false
- * to compare persistence modes; a start's own settings (the telemetry mode's configurations) take precedence.
+ * BENCH_FLUXMQ_ENV=KEY=VALUE,KEY=VALUE adds settings to every FluxMQ start, e.g.
+ * FLUXMQ_PERSISTENCE_ENABLED=false to compare persistence modes; a start's own settings (the telemetry mode's
+ * configurations) take precedence.
  */
 export function benchFluxmqEnv(raw = process.env['BENCH_FLUXMQ_ENV'] ?? ''): Record<string, string> {
   return Object.fromEntries(

@@ -15,7 +15,7 @@ export interface RunningBroker {
   counters?(): Promise<Record<string, number>>;
 }
 
-/** What a launcher may vary per start; FluxMQ takes extra FLUXMQ_* settings (the telemetry mode's configurations). */
+/** What may vary per start: FluxMQ takes extra FLUXMQ_* settings (the telemetry mode's configurations). */
 export interface StartOptions {
   env?: Record<string, string>;
 }
@@ -139,7 +139,7 @@ export async function launchBroker(options: LaunchOptions): Promise<LaunchedBrok
   }
 }
 
-/** Spawns the broker itself (never through a shell), so `pid` is the process whose CPU and memory /proc reports. */
+/** Spawns the broker itself (never through a shell), so `pid` is the process whose CPU and memory count. */
 async function spawnOnce(
   name: string,
   ports: number[],
