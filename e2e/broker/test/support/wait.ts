@@ -29,3 +29,20 @@ export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, wha
 
 /** Bounded wait used by negative assertions ("nothing arrives"): short, as the brief of the suite demands. */
 export const QUIET_MS = 300;
+
+/**
+ * Waits until `read()` is non-zero and then unchanged for `QUIET_MS`, and returns it: the level a counter
+ * settles at once the broker stops on its own (back-pressure), however long a slow machine takes to get there.
+ */
+export async function settledCount(read: () => number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = read();
+  for (;;) {
+    await sleep(QUIET_MS);
+    const now = read();
+    if (now !== 0 && now === last) return now;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${now} to settle`);
+    last = now;
+  }
+}
