@@ -13,4 +13,24 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  {
+    // A lib's public values leave as `export import` aliases: docs/architecture.md, "Decisions".
+    files: ['libs/*/src/index.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "ExportNamedDeclaration[source][exportKind='value'] > ExportSpecifier[exportKind='value']",
+          message:
+            'Re-export values as `export import x = module.x` (a plain property), not `export { x } from`.',
+        },
+        {
+          selector: "ExportAllDeclaration[exportKind='value']",
+          message:
+            'Re-export values as `export import x = module.x` (a plain property), not `export * from`.',
+        },
+      ],
+    },
+  },
 );

@@ -3,8 +3,6 @@ import { decodePacket } from './decode-packets';
 import { PacketType, type Packet, type ProtocolVersion } from './packets';
 import { Reader } from './reader';
 
-export { DecodeError } from './errors';
-
 export interface DecoderOptions {
   /** Largest whole packet (fixed header included) accepted; anything bigger fails with 0x95. */
   maxPacketSize: number;

@@ -1,16 +1,31 @@
-export { LatencyHistogram, LATENCY_BUCKETS } from './latency';
-export { latencyObserver, registerBrokerMetrics } from './metrics';
-export { decodeTraceExport, type DecodedSpan, type DecodedTraceExport, type KeyValue } from './otlp/decode';
-export { otlpExportSettings, type OtlpExportSettings } from './otlp/settings';
-export { SpanExportProcessor } from './otlp/sdk-span-processor';
-export {
-  installedSpanExporter,
-  installSpanExporter,
-  OtlpSpanExporter,
-  type ExportResource,
-  type SpanExportStats,
-} from './otlp/span-exporter';
-export { SamplingPolicy } from './sampling';
-export { registerStoreMetrics, type StoreMetricsSource } from './store-metrics';
-export { extractTraceContext, formatTraceparent } from './trace-context';
-export { OtelTracing } from './tracer';
+import * as latency from './latency';
+import * as metrics from './metrics';
+import * as decode from './otlp/decode';
+import * as sdkSpanProcessor from './otlp/sdk-span-processor';
+import * as settings from './otlp/settings';
+import * as spanExporter from './otlp/span-exporter';
+import * as sampling from './sampling';
+import * as storeMetrics from './store-metrics';
+import * as traceContext from './trace-context';
+import * as tracer from './tracer';
+
+// Values as `export import` aliases, not `export { x } from`: see docs/architecture.md, "Decisions".
+export type { DecodedSpan, DecodedTraceExport, KeyValue } from './otlp/decode';
+export type { OtlpExportSettings } from './otlp/settings';
+export type { ExportResource, SpanExportStats } from './otlp/span-exporter';
+export type { StoreMetricsSource } from './store-metrics';
+export import LatencyHistogram = latency.LatencyHistogram;
+export import LATENCY_BUCKETS = latency.LATENCY_BUCKETS;
+export import latencyObserver = metrics.latencyObserver;
+export import registerBrokerMetrics = metrics.registerBrokerMetrics;
+export import decodeTraceExport = decode.decodeTraceExport;
+export import otlpExportSettings = settings.otlpExportSettings;
+export import SpanExportProcessor = sdkSpanProcessor.SpanExportProcessor;
+export import installedSpanExporter = spanExporter.installedSpanExporter;
+export import installSpanExporter = spanExporter.installSpanExporter;
+export import OtlpSpanExporter = spanExporter.OtlpSpanExporter;
+export import SamplingPolicy = sampling.SamplingPolicy;
+export import registerStoreMetrics = storeMetrics.registerStoreMetrics;
+export import extractTraceContext = traceContext.extractTraceContext;
+export import formatTraceparent = traceContext.formatTraceparent;
+export import OtelTracing = tracer.OtelTracing;
