@@ -1,18 +1,24 @@
 import { randomFillSync } from 'node:crypto';
 
-// Trace and span ids as 32-bit words (a span id is two, a trace id four, most significant first), drawn
-// from a pool of random bytes: a crypto call per id would cost more than the rest of a span, and words
-// kept as numbers cost no string and nothing to collect. They are spelled in hex only where text is
-// needed: a 5.0 subscriber's traceparent, a log line, an exemplar.
-const words = new Int32Array(4096);
-let nextWord = words.length;
+// Trace and span ids as 32-bit words (a span id is two, a trace id four, most significant first), kept as
+// numbers: they cost no string and nothing to collect, and are spelled in hex only where text is needed
+// (a 5.0 subscriber's traceparent, a log line, an exemplar). They come from xorshift128 seeded from the
+// system's random source, as OpenTelemetry's own generator takes them from Math.random: ids must not
+// collide, they are not secrets. A fan-out makes an id per subscriber, and drawing each from the crypto
+// library would cost more than the rest of the span.
+const state = new Int32Array(4);
+do randomFillSync(state);
+while (state[0] === 0 && state[1] === 0 && state[2] === 0 && state[3] === 0);
 
 export function randomWord(): number {
-  if (nextWord === words.length) {
-    randomFillSync(words);
-    nextWord = 0;
-  }
-  return words[nextWord++];
+  let t = state[3];
+  const s = state[0];
+  state[3] = state[2];
+  state[2] = state[1];
+  state[1] = s;
+  t ^= t << 11;
+  t ^= t >>> 8;
+  return (state[0] = t ^ s ^ (s >>> 19));
 }
 
 export function hexWord(word: number): string {

@@ -124,44 +124,35 @@ const BODY_SIZE_KEY = attributeKey(BODY_SIZE);
 /**
  * The bytes that the spans of one message share (their trace and parent, its topic and size), encoded
  * once and copied whole into each of the message's spans, which mostly follow one another (a fan-out's
- * deliveries always).
+ * deliveries always). Protobuf fields may come in any order, so a delivery span takes all of them in one
+ * copy: a fan-out makes one delivery span per subscriber, and each copy has a fixed cost.
  */
 class MessagePieces {
   private message: MessageIds | undefined;
   private readonly scratch = new ProtoWriter(512);
   private parentage: Buffer | undefined;
   private destination: Buffer | undefined;
+  private parentageAndDestination: Buffer | undefined;
 
   /** Trace id, trace state and parent of a span whose parent is the message's publish span. */
   writeChildParentage(out: ProtoWriter, message: MessageIds): void {
     this.select(message);
-    out.bytes(
-      (this.parentage ??= this.encode((w) => {
-        message.writeTraceId(w);
-        if (message.traceState !== undefined) w.stringField(SpanField.traceState, message.traceState);
-        message.writeIdAsParent(w);
-      })),
-    );
+    out.bytes((this.parentage ??= this.encode((w) => writeParentage(w, message))));
   }
 
   /** The topic and size attributes. */
   writeDestination(out: ProtoWriter, message: MessageIds): void {
     this.select(message);
+    out.bytes((this.destination ??= this.encode((w) => writeDestination(w, message))));
+  }
+
+  /** Both of the above. */
+  writeChildParentageAndDestination(out: ProtoWriter, message: MessageIds): void {
+    this.select(message);
     out.bytes(
-      (this.destination ??= this.encode((w) => {
-        let attribute = w.beginDelimited(SpanField.attributes);
-        w.bytes(DESTINATION_KEY);
-        let value = w.beginDelimited(KeyValueField.value);
-        w.stringField(AnyValueField.string, message.topic);
-        w.endDelimited(value);
-        w.endDelimited(attribute);
-        attribute = w.beginDelimited(SpanField.attributes);
-        w.bytes(BODY_SIZE_KEY);
-        value = w.beginDelimited(KeyValueField.value);
-        w.tag(AnyValueField.int, WireType.varint);
-        w.varint(message.bodySize);
-        w.endDelimited(value);
-        w.endDelimited(attribute);
+      (this.parentageAndDestination ??= this.encode((w) => {
+        writeParentage(w, message);
+        writeDestination(w, message);
       })),
     );
   }
@@ -171,6 +162,7 @@ class MessagePieces {
     this.message = message;
     this.parentage = undefined;
     this.destination = undefined;
+    this.parentageAndDestination = undefined;
   }
 
   private encode(write: (out: ProtoWriter) => void): Buffer {
@@ -178,6 +170,28 @@ class MessagePieces {
     write(this.scratch);
     return Buffer.from(this.scratch.bytesWritten);
   }
+}
+
+function writeParentage(out: ProtoWriter, message: MessageIds): void {
+  message.writeTraceId(out);
+  if (message.traceState !== undefined) out.stringField(SpanField.traceState, message.traceState);
+  message.writeIdAsParent(out);
+}
+
+function writeDestination(out: ProtoWriter, message: MessageIds): void {
+  let attribute = out.beginDelimited(SpanField.attributes);
+  out.bytes(DESTINATION_KEY);
+  let value = out.beginDelimited(KeyValueField.value);
+  out.stringField(AnyValueField.string, message.topic);
+  out.endDelimited(value);
+  out.endDelimited(attribute);
+  attribute = out.beginDelimited(SpanField.attributes);
+  out.bytes(BODY_SIZE_KEY);
+  value = out.beginDelimited(KeyValueField.value);
+  out.tag(AnyValueField.int, WireType.varint);
+  out.varint(message.bodySize);
+  out.endDelimited(value);
+  out.endDelimited(attribute);
 }
 
 export const messagePieces = new MessagePieces();

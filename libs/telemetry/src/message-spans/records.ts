@@ -206,11 +206,10 @@ class DeliveryRecord implements DeliveryTrace, EncodableSpan {
   }
 
   encodeOtlp(out: ProtoWriter): void {
-    messagePieces.writeChildParentage(out, this.publish);
+    messagePieces.writeChildParentageAndDestination(out, this.publish);
     out.spanIdField(SpanField.spanId, this.idHigh, this.idLow);
     writeTimes(out, this.start, this.finish);
     out.bytes(deliveryPiece(this.subscriber, this.qos));
-    messagePieces.writeDestination(out, this.publish);
     writeOutcome(out, this.errorType);
   }
 }
