@@ -88,8 +88,12 @@ function piecesOf(client: ClientInfo): ClientPieces {
   return pieces;
 }
 
-export const QOS_ATTRIBUTE = ([0, 1, 2] as const).map((qos: QoS) => spanAttributesBytes(qosAttribute(qos)));
-export const RETAIN_ATTRIBUTE = [false, true].map((retain) => spanAttributesBytes(retainAttribute(retain)));
+const QOS_ATTRIBUTE = ([0, 1, 2] as const).map((qos: QoS) => spanAttributesBytes(qosAttribute(qos)));
+
+/** A publish span's QoS and retain attributes, by QoS then retain: one copy. */
+export const QOS_AND_RETAIN_ATTRIBUTES = QOS_ATTRIBUTE.map((qos) =>
+  [false, true].map((retain) => Buffer.concat([qos, spanAttributesBytes(retainAttribute(retain))])),
+);
 
 export function writeTimes(out: ProtoWriter, start: number, end: number): void {
   out.unixNanoField(SpanField.startTime, start);
@@ -103,14 +107,12 @@ export function writeOutcome(out: ProtoWriter, errorType: string | undefined): v
   writeErrorStatus(out, errorType);
 }
 
-/** What the pieces shared by the spans of one message are made from. */
-export interface MessageIds {
-  readonly traceState: string | undefined;
+/** The message a span belongs to, as its spans need it. */
+export interface MessageDestination {
   readonly topic: string;
   readonly bodySize: number;
-  writeTraceId(out: ProtoWriter): void;
-  /** The publish span's id, as the parent of the message's other spans. */
-  writeIdAsParent(out: ProtoWriter): void;
+  /** Trace id, trace state and the publish span as parent: what each of the message's other spans has. */
+  writeAsParent(out: ProtoWriter): void;
 }
 
 /** `key` as the first field of an attribute's `KeyValue`. */
@@ -121,77 +123,53 @@ function attributeKey(key: string): Buffer {
 const DESTINATION_KEY = attributeKey(DESTINATION_NAME);
 const BODY_SIZE_KEY = attributeKey(BODY_SIZE);
 
-/**
- * The bytes that the spans of one message share (their trace and parent, its topic and size), encoded
- * once and copied whole into each of the message's spans, which mostly follow one another (a fan-out's
- * deliveries always). Protobuf fields may come in any order, so a delivery span takes all of them in one
- * copy: a fan-out makes one delivery span per subscriber, and each copy has a fixed cost.
- */
-class MessagePieces {
-  private message: MessageIds | undefined;
-  private readonly scratch = new ProtoWriter(512);
-  private parentage: Buffer | undefined;
-  private destination: Buffer | undefined;
-  private parentageAndDestination: Buffer | undefined;
-
-  /** Trace id, trace state and parent of a span whose parent is the message's publish span. */
-  writeChildParentage(out: ProtoWriter, message: MessageIds): void {
-    this.select(message);
-    out.bytes((this.parentage ??= this.encode((w) => writeParentage(w, message))));
-  }
-
-  /** The topic and size attributes. */
-  writeDestination(out: ProtoWriter, message: MessageIds): void {
-    this.select(message);
-    out.bytes((this.destination ??= this.encode((w) => writeDestination(w, message))));
-  }
-
-  /** Both of the above. */
-  writeChildParentageAndDestination(out: ProtoWriter, message: MessageIds): void {
-    this.select(message);
-    out.bytes(
-      (this.parentageAndDestination ??= this.encode((w) => {
-        writeParentage(w, message);
-        writeDestination(w, message);
-      })),
-    );
-  }
-
-  private select(message: MessageIds): void {
-    if (message === this.message) return;
-    this.message = message;
-    this.parentage = undefined;
-    this.destination = undefined;
-    this.parentageAndDestination = undefined;
-  }
-
-  private encode(write: (out: ProtoWriter) => void): Buffer {
-    this.scratch.reset();
-    write(this.scratch);
-    return Buffer.from(this.scratch.bytesWritten);
-  }
-}
-
-function writeParentage(out: ProtoWriter, message: MessageIds): void {
-  message.writeTraceId(out);
-  if (message.traceState !== undefined) out.stringField(SpanField.traceState, message.traceState);
-  message.writeIdAsParent(out);
-}
-
-function writeDestination(out: ProtoWriter, message: MessageIds): void {
-  let attribute = out.beginDelimited(SpanField.attributes);
+/** The topic and size attributes (`messaging.destination.name`, `messaging.message.body.size`). */
+export function writeDestination(out: ProtoWriter, message: MessageDestination): void {
+  let attribute = out.beginDelimited(SpanField.attributes, 1);
   out.bytes(DESTINATION_KEY);
-  let value = out.beginDelimited(KeyValueField.value);
+  let value = out.beginDelimited(KeyValueField.value, 1);
   out.stringField(AnyValueField.string, message.topic);
-  out.endDelimited(value);
-  out.endDelimited(attribute);
-  attribute = out.beginDelimited(SpanField.attributes);
+  out.endDelimited(value, 1);
+  out.endDelimited(attribute, 1);
+  attribute = out.beginDelimited(SpanField.attributes, 1);
   out.bytes(BODY_SIZE_KEY);
-  value = out.beginDelimited(KeyValueField.value);
+  value = out.beginDelimited(KeyValueField.value, 1);
   out.tag(AnyValueField.int, WireType.varint);
   out.varint(message.bodySize);
-  out.endDelimited(value);
-  out.endDelimited(attribute);
+  out.endDelimited(value, 1);
+  out.endDelimited(attribute, 1);
 }
 
-export const messagePieces = new MessagePieces();
+/**
+ * A delivery span's trace, parent and destination attributes, the same for every delivery of a message:
+ * encoded once per message and copied whole into the deliveries of a fan-out, which follow one another.
+ * The first delivery of a message writes them itself: most messages go to one subscriber, and encoding a
+ * piece to copy it once would cost more than it saves.
+ */
+class DeliveryParts {
+  private message: MessageDestination | undefined;
+  private piece: Buffer | undefined;
+  private readonly scratch = new ProtoWriter(256);
+
+  write(out: ProtoWriter, message: MessageDestination): void {
+    if (message !== this.message) {
+      this.message = message;
+      this.piece = undefined;
+      writeParts(out, message);
+      return;
+    }
+    if (this.piece === undefined) {
+      this.scratch.reset();
+      writeParts(this.scratch, message);
+      this.piece = Buffer.from(this.scratch.bytesWritten);
+    }
+    out.bytes(this.piece);
+  }
+}
+
+function writeParts(out: ProtoWriter, message: MessageDestination): void {
+  message.writeAsParent(out);
+  writeDestination(out, message);
+}
+
+export const deliveryParts = new DeliveryParts();

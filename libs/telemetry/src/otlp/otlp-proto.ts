@@ -57,15 +57,15 @@ export function writeAttributes(out: ProtoWriter, field: number, attributes: Att
   for (const key in attributes) {
     const value = attributes[key];
     if (value === undefined || value === null) continue;
-    const mark = out.beginDelimited(field);
+    const mark = out.beginDelimited(field, 1); // most attributes are under 128 bytes
     out.stringField(KeyValueField.key, key);
     writeAnyValue(out, KeyValueField.value, value);
-    out.endDelimited(mark);
+    out.endDelimited(mark, 1);
   }
 }
 
 function writeAnyValue(out: ProtoWriter, field: number, value: AttributeValue | null | undefined): void {
-  const mark = out.beginDelimited(field);
+  const mark = out.beginDelimited(field, 1);
   switch (typeof value) {
     case 'string':
       out.stringField(AnyValueField.string, value);
@@ -93,7 +93,7 @@ function writeAnyValue(out: ProtoWriter, field: number, value: AttributeValue | 
       }
       break;
   }
-  out.endDelimited(mark);
+  out.endDelimited(mark, 1);
 }
 
 /** Attributes encoded once, as a span's `attributes` field, to be copied into many spans. */
@@ -103,11 +103,11 @@ export function spanAttributesBytes(attributes: Attributes): Buffer {
 
 /** A span's error status: code ERROR and, as message, what went wrong. */
 export function writeErrorStatus(out: ProtoWriter, message: string | undefined): void {
-  const mark = out.beginDelimited(SpanField.status);
+  const mark = out.beginDelimited(SpanField.status, 1);
   if (message !== undefined) out.stringField(StatusField.message, message);
   out.tag(StatusField.code, WireType.varint);
   out.varint(StatusCode.error);
-  out.endDelimited(mark);
+  out.endDelimited(mark, 1);
 }
 
 /** Bytes written by `write`, in a buffer of their own. */

@@ -7,8 +7,6 @@ export const WireType = { varint: 0, fixed64: 1, delimited: 2, fixed32: 5 } as c
 
 const timeOrigin = performance.timeOrigin;
 const TWO_32 = 0x1_0000_0000;
-/** Bytes kept for the length of a nested message; 2 cover 128 bytes to 16 KB, most spans. */
-const LENGTH_RESERVE = 2;
 
 /**
  * Writes protobuf into one growing buffer, kept from batch to batch (`reset`): a span is a handful of
@@ -162,26 +160,29 @@ export class ProtoWriter {
     this.uint32LE(high * 1000 + carry);
   }
 
-  /** Starts a nested message; `endDelimited` with the returned mark writes its length before it. */
-  beginDelimited(field: number): number {
+  /**
+   * Starts a nested message; `endDelimited` with the returned mark and the same `lengthBytes` writes its
+   * length before it. The bytes kept for the length are a guess of its size: 2 cover 128 bytes to 16 KB
+   * (a span), 1 less than 128 (an attribute). A wrong guess costs a move of the message's bytes.
+   */
+  beginDelimited(field: number, lengthBytes = 2): number {
     this.tag(field, WireType.delimited);
-    this.reserve(LENGTH_RESERVE);
-    this.length += LENGTH_RESERVE;
+    this.reserve(lengthBytes);
+    this.length += lengthBytes;
     return this.length;
   }
 
-  endDelimited(mark: number): void {
+  endDelimited(mark: number, lengthBytes = 2): void {
     const size = this.length - mark;
     let width = 1;
     for (let rest = size; rest >= 0x80; rest = Math.floor(rest / 128)) width++;
-    if (width !== LENGTH_RESERVE) {
-      // Rare: a message under 128 bytes, or over 16 KB. Move it so that its length fits exactly.
-      this.reserve(width - LENGTH_RESERVE);
-      this.buffer.copyWithin(mark - LENGTH_RESERVE + width, mark, this.length);
-      this.length += width - LENGTH_RESERVE;
+    if (width !== lengthBytes) {
+      this.reserve(width - lengthBytes);
+      this.buffer.copyWithin(mark - lengthBytes + width, mark, this.length);
+      this.length += width - lengthBytes;
     }
     const end = this.length;
-    this.length = mark - LENGTH_RESERVE;
+    this.length = mark - lengthBytes;
     this.varint(size);
     this.length = end;
   }

@@ -113,10 +113,9 @@ describe('message span records', () => {
   it('time spans in Unix nanoseconds: publish from receipt, deliveries within their route', () => {
     const sink = new CollectingSink();
     const before = BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1e6));
-    publishTo(new MessageSpanRecorder(sink), new Message('t', Buffer.alloc(1), 0, false, undefined, 'p', 0), [
-      client('a'),
-      client('b'),
-    ]);
+    const subscribers = Array.from({ length: 40 }, (_, i) => client(`s${i}`));
+    const msg = new Message('t', Buffer.alloc(1), 0, false, undefined, 'p', 0);
+    publishTo(new MessageSpanRecorder(sink), msg, subscribers);
     const after = BigInt(Math.ceil((performance.timeOrigin + performance.now()) * 1e6));
     const spans = exported(sink);
     const time = (s: OtlpSpan) => [BigInt(s.startTimeUnixNano), BigInt(s.endTimeUnixNano)];
@@ -124,14 +123,39 @@ describe('message span records', () => {
     const [publishStart, publishEnd] = time(spans.find((s) => s.name === 'publish')!);
     expect(publishStart).toBeGreaterThanOrEqual(before - 1000n);
     expect(publishEnd).toBeLessThanOrEqual(after + 1000n);
+    // Deliveries share a clock reading per 16: each group starts where the previous one ended, the
+    // first when the route starts, the last ends with the route.
+    const deliveries = spans.filter((s) => s.name === 'deliver');
+    expect(deliveries.map((d) => attributes(d)['messaging.client.id'])).toEqual(
+      subscribers.map((c) => c.clientId),
+    );
     let previousEnd = routeStart;
-    for (const delivery of spans.filter((s) => s.name === 'deliver')) {
-      const [start, end] = time(delivery);
-      expect(start).toBe(previousEnd); // back to back while routed
+    for (const group of [deliveries.slice(0, 16), deliveries.slice(16, 32), deliveries.slice(32)]) {
+      const [start, end] = time(group[0]);
+      for (const delivery of group) expect(time(delivery)).toEqual([start, end]);
+      expect(start).toBe(previousEnd);
       expect(end).toBeGreaterThanOrEqual(start);
       previousEnd = end;
     }
-    expect(routeEnd).toBeGreaterThanOrEqual(previousEnd);
+    expect(previousEnd).toBe(routeEnd);
+  });
+
+  it('time a delivery that ends after its route (a QoS 1 delivery, acknowledged later) by its own clock', async () => {
+    const sink = new CollectingSink();
+    const msg = new Message('t', Buffer.alloc(1), 1, false, undefined, 'p', 0);
+    const trace = new MessageSpanRecorder(sink).start(client('pub'), msg, undefined)!;
+    const route = trace.child('route');
+    const delivery = trace.deliver(client('s'), 1);
+    route.end();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    delivery.end();
+    trace.end();
+    const spans = exported(sink);
+    const time = (s: OtlpSpan) => [BigInt(s.startTimeUnixNano), BigInt(s.endTimeUnixNano)];
+    const [routeStart, routeEnd] = time(spans.find((s) => s.name === 'route')!);
+    const [start, end] = time(spans.find((s) => s.name === 'deliver')!);
+    expect(start).toBe(routeStart);
+    expect(end - routeEnd).toBeGreaterThanOrEqual(15_000_000n); // the 20 ms wait for the acknowledgement
   });
 
   it('continue a publisher’s trace and hand each delivery’s context, with tracestate, to its subscriber', () => {
