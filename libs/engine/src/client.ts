@@ -269,7 +269,7 @@ export class Client implements TransportSink, ClientInfo {
       let topic = msg.topic;
       let properties: Properties | undefined;
       if (v5) {
-        properties = { ...msg.forwardedProperties(Date.now()), subscriptionIdentifiers: subIds };
+        properties = { ...msg.forwardedProperties(), subscriptionIdentifiers: subIds };
         if (trace) properties.userProperties = withTraceContext(properties.userProperties, trace);
         const aliases = this.outboundAliases;
         const known = aliases?.get(topic);

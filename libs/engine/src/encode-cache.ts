@@ -20,11 +20,11 @@ export class EncodeCache {
 
   get(msg: Message, v5: boolean, qos: QoS): Buffer {
     if (msg !== this.msg) this.reset(msg);
-    else if (msg.expiresAt !== 0 && msg.remainingSeconds(Date.now()) !== this.remaining) this.reset(msg);
+    else if (msg.expiresAt !== 0 && msg.remainingSeconds() !== this.remaining) this.reset(msg);
     const slot = (v5 ? 3 : 0) + qos;
     let buf = this.slots[slot];
     if (buf === undefined) {
-      const properties = v5 ? msg.forwardedProperties(Date.now()) : undefined;
+      const properties = v5 ? msg.forwardedProperties() : undefined;
       buf = encode(
         {
           type: PacketType.PUBLISH,
@@ -43,9 +43,12 @@ export class EncodeCache {
     return buf;
   }
 
+  // Runs for every message of a fan-in, where each goes to one subscriber: a plain loop rather than
+  // Array.prototype.fill, a call into the runtime.
   private reset(msg: Message): void {
     this.msg = msg;
-    this.remaining = msg.remainingSeconds(Date.now());
-    this.slots.fill(undefined);
+    this.remaining = msg.remainingSeconds();
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) slots[i] = undefined;
   }
 }

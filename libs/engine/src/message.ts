@@ -43,21 +43,24 @@ export class Message {
     return this;
   }
 
-  isExpired(now: number): boolean {
-    return this.expiresAt !== 0 && now >= this.expiresAt;
+  // The clock (`now`, epoch ms) is read only for a message that expires: most never do, and these run for
+  // every delivery.
+
+  isExpired(now?: number): boolean {
+    return this.expiresAt !== 0 && (now ?? Date.now()) >= this.expiresAt;
   }
 
   /** The 5.0 properties a subscriber receives: the publisher's, with the expiry counted down. */
-  forwardedProperties(now: number): Properties | undefined {
-    const remaining = this.remainingSeconds(now);
+  forwardedProperties(): Properties | undefined {
+    const remaining = this.remainingSeconds();
     if (remaining === undefined) return this.properties;
     return { ...this.properties, messageExpiryInterval: remaining };
   }
 
   /** Seconds left, for the Message Expiry Interval forwarded to subscribers (spec 3.3.2.3.3). */
-  remainingSeconds(now: number): number | undefined {
+  remainingSeconds(): number | undefined {
     if (this.expiresAt === 0) return undefined;
-    return Math.max(0, Math.ceil((this.expiresAt - now) / 1000));
+    return Math.max(0, Math.ceil((this.expiresAt - Date.now()) / 1000));
   }
 }
 

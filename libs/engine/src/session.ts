@@ -83,8 +83,7 @@ export class Session {
 
   private sendNew(out: Outgoing): void {
     const c = this.client!;
-    const now = Date.now();
-    if (out.msg.isExpired(now)) {
+    if (out.msg.isExpired()) {
       this.dropOutgoing('expired', out);
       return;
     }
@@ -153,7 +152,7 @@ export class Session {
     const c = this.client!;
     for (const out of this.inflight.values()) {
       if (out.released) c.writePubrel(out.packetId);
-      else if (out.msg.isExpired(Date.now())) {
+      else if (out.msg.isExpired()) {
         this.inflight.delete(out.packetId);
         this.dropOutgoing('expired', out);
         out.trace?.end('expired');
