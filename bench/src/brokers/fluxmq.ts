@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { repoRoot } from '../paths';
 import { HOST, launchBroker, type BrokerLauncher } from './launcher';
 import { startOtlpSink } from './otlp-sink';
@@ -87,7 +88,15 @@ export const fluxmq: BrokerLauncher = {
       },
     });
     const httpPort = broker.ports[1];
-    return tracing ? { ...broker, counters: () => traceCounters(httpPort) } : broker;
+    // A batch that has not filled goes out after OTEL_BSP_SCHEDULE_DELAY. A short delay given here (the
+    // tests' quick runs, over in less than that) is waited out, so the last spans are counted too.
+    const delay = Number(extra['OTEL_BSP_SCHEDULE_DELAY']);
+    const settleMs = delay > 0 && delay <= 1000 ? delay + 500 : 0;
+    const counters = async () => {
+      await sleep(settleMs);
+      return traceCounters(httpPort);
+    };
+    return tracing ? { ...broker, counters } : broker;
   },
 };
 
