@@ -293,6 +293,7 @@ export class Broker {
         this.log.warn('retained messages not stored: mqtt.maxRetainedMessages reached', {
           topic: msg.topic,
           refused: this.stats.retainedRefused,
+          ...msg.trace?.logFields,
         });
       }
       return;

@@ -62,6 +62,38 @@ describe('traces and logs', () => {
     });
   });
 
+  it('writes the refused-retained line with the ids of the message’s trace', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createJsonLogger('info', (line) =>
+      lines.push(JSON.parse(line) as Record<string, unknown>),
+    );
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        sys: { enabled: false },
+        persistence: { enabled: false },
+        listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
+        mqtt: { maxRetainedMessages: 1 },
+        telemetry: { tracing: { enabled: true } },
+      },
+    });
+    const server = await startBrokerServer(config, { logger });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${server.ports['tcp']}`, { protocolVersion: 5 });
+    await client.publishAsync('kept', 'x', { qos: 1, retain: true });
+    exporter.reset();
+    await client.publishAsync('refused', 'y', { qos: 1, retain: true });
+    await client.endAsync();
+    await server.close();
+
+    const publish = exporter.getFinishedSpans().find((s) => s.name === 'publish')!;
+    const refused = lines.find((l) => String(l['msg']).startsWith('retained messages not stored'))!;
+    expect(refused).toMatchObject({
+      topic: 'refused',
+      trace_id: publish.spanContext().traceId,
+      span_id: publish.spanContext().spanId,
+    });
+  });
+
   it('adds the active span’s ids to lines logged inside it', () => {
     const lines: string[] = [];
     const logger = createJsonLogger('debug', (line) => lines.push(line));
