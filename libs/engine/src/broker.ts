@@ -126,7 +126,11 @@ export class Broker {
     let session = this.sessions.get(client.clientId);
     const previous = session?.client;
     if (previous) {
-      this.log.info('session taken over', { clientId: client.clientId, remote: client.remoteAddress });
+      this.log.info('session taken over', {
+        clientId: client.clientId,
+        remote: client.remoteAddress,
+        ...client.connectTrace?.logFields,
+      });
       previous.disconnect('takeover', ReasonCode.SessionTakenOver);
     }
     // A new connection before the Will Delay Interval passed means the will is not sent (spec 3.1.3.2.2).
@@ -207,10 +211,24 @@ export class Broker {
 
   clientClosed(client: Client, cause: DisconnectCause, reasonCode: number, wasConnected: boolean): void {
     this.clients.delete(client);
+    // A connection that ended while its CONNECT was handled (authentication running, protocol error).
+    client.connectTrace?.end({ reasonCode, errorType: cause });
+    client.connectTrace = undefined;
     if (!wasConnected) return;
     this.stats.clientsConnected--;
     this.stats.count(this.stats.disconnects, cause);
-    this.log.info('client disconnected', { clientId: client.clientId, cause, reasonCode });
+    const trace = this.hooks.tracer?.startControl('disconnect', client);
+    this.log.info('client disconnected', {
+      clientId: client.clientId,
+      cause,
+      reasonCode,
+      ...trace?.logFields,
+    });
+    trace?.end({
+      reasonCode,
+      disconnectCause: cause,
+      errorType: cause === 'client_disconnect' ? undefined : cause,
+    });
     this.observer?.clientDisconnected?.(client, cause, reasonCode);
     const session = client.session;
     if (session && session.client === client) {

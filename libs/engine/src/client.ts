@@ -16,7 +16,7 @@ import {
 } from '@fluxmq/codec';
 import type { Broker } from './broker';
 import { handlePacket } from './handlers/dispatch';
-import type { ClientInfo, DeliveryTrace, DisconnectCause } from './hooks';
+import type { ClientInfo, ControlTrace, DeliveryTrace, DisconnectCause } from './hooks';
 import type { Message } from './message';
 import type { Session } from './session';
 import type { Transport, TransportSink } from './transport';
@@ -50,6 +50,8 @@ export class Client implements TransportSink, ClientInfo {
   topicAliasMaximum = 0;
   requestProblemInformation = true;
   will: Will | undefined;
+  /** The span of the CONNECT being handled (sampled only), from the packet to CONNACK or the connection's end. */
+  connectTrace: ControlTrace | undefined;
   /** Topic aliases the client set towards us, and the ones we set towards it. */
   inboundAliases: Map<number, string> | undefined;
   outboundAliases: Map<string, number> | undefined;

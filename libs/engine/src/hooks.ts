@@ -119,12 +119,36 @@ export interface DeliveryTrace extends TraceSpan {
   readonly tracestate: string | undefined;
 }
 
+export type ControlOperation = 'connect' | 'subscribe' | 'unsubscribe' | 'disconnect';
+
+/** What a client's connect, subscribe (one filter), unsubscribe (one filter) or disconnect came to. */
+export interface ControlOutcome {
+  readonly reasonCode: number;
+  /** Set when the operation failed: refused, or (a connect) cut short by the connection's end. */
+  readonly errorType?: string;
+  readonly filter?: string;
+  readonly qos?: QoS;
+  readonly sessionPresent?: boolean;
+  readonly disconnectCause?: DisconnectCause;
+}
+
 /**
- * Traces each message's path. `startPublish` runs for every PUBLISH and returns undefined for messages
- * that are not sampled, so an untraced message costs one call and nothing after it.
+ * The span of one control operation. It starts before the operation's work (a connect's authentication
+ * included) and ends with its outcome; log lines written in between carry `logFields`.
+ */
+export interface ControlTrace {
+  readonly logFields: Readonly<Record<string, string>>;
+  end(outcome: ControlOutcome): void;
+}
+
+/**
+ * Traces each message's path and each client's control operations. `startPublish` runs for every PUBLISH
+ * and returns undefined for messages that are not sampled, so an untraced message costs one call and
+ * nothing after it; `startControl` likewise.
  */
 export interface MessageTracer {
   startPublish(publisher: ClientInfo | undefined, msg: Message): PublishTrace | undefined;
+  startControl(operation: ControlOperation, client: ClientInfo): ControlTrace | undefined;
 }
 
 /**

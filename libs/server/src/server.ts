@@ -75,12 +75,7 @@ export async function startBrokerServer(
     ...options.hooks,
     authenticator: given?.authenticator ?? auth,
     authorizer: given?.authorizer ?? auth,
-    observer: combineObservers(
-      options.hooks?.observer,
-      auth?.observer,
-      latency && latencyObserver(latency),
-      tracing?.observer,
-    ),
+    observer: combineObservers(options.hooks?.observer, auth?.observer, latency && latencyObserver(latency)),
     tracer: tracing,
   };
   const persistence = config.persistence.enabled

@@ -1,4 +1,4 @@
-import { loadConfig } from '@fluxmq/config';
+import { loadConfig, type FluxConfigInput } from '@fluxmq/config';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
@@ -11,6 +11,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJsonLogger, startBrokerServer } from '../src';
 
 const exporter = new InMemorySpanExporter();
+
+/** A broker on a free port, with tracing on and nothing else that could add spans or log lines. */
+function tracedConfig(mqtt: FluxConfigInput['mqtt'] = {}) {
+  return loadConfig({
+    env: {},
+    overrides: {
+      sys: { enabled: false },
+      persistence: { enabled: false },
+      listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
+      mqtt,
+      telemetry: { tracing: { enabled: true } },
+    },
+  });
+}
+
+async function waitFor(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(done()).toBe(true);
+}
 
 describe('traces and logs', () => {
   beforeAll(() => {
@@ -33,15 +52,7 @@ describe('traces and logs', () => {
       canPublish: (_c: unknown, topic: string) => !topic.startsWith('secret/'),
       canSubscribe: () => true,
     };
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        sys: { enabled: false },
-        persistence: { enabled: false },
-        listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
-        telemetry: { tracing: { enabled: true } },
-      },
-    });
+    const config = tracedConfig();
     const server = await startBrokerServer(config, { logger, hooks: { authorizer } });
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${server.ports['tcp']}`, { protocolVersion: 5 });
     // MQTT.js turns PUBACK 0x87 into a rejection.
@@ -67,16 +78,7 @@ describe('traces and logs', () => {
     const logger = createJsonLogger('info', (line) =>
       lines.push(JSON.parse(line) as Record<string, unknown>),
     );
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        sys: { enabled: false },
-        persistence: { enabled: false },
-        listeners: { tcp: { host: '127.0.0.1', port: 0 }, ws: { enabled: false } },
-        mqtt: { maxRetainedMessages: 1 },
-        telemetry: { tracing: { enabled: true } },
-      },
-    });
+    const config = tracedConfig({ maxRetainedMessages: 1 });
     const server = await startBrokerServer(config, { logger });
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${server.ports['tcp']}`, { protocolVersion: 5 });
     await client.publishAsync('kept', 'x', { qos: 1, retain: true });
@@ -92,6 +94,91 @@ describe('traces and logs', () => {
       trace_id: publish.spanContext().traceId,
       span_id: publish.spanContext().spanId,
     });
+  });
+
+  it('times connect across authentication, and writes each control operation’s log line with its ids', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createJsonLogger('info', (line) =>
+      lines.push(JSON.parse(line) as Record<string, unknown>),
+    );
+    const AUTH_MS = 50;
+    const authenticator = {
+      authenticate: async (r: { username?: string }) => {
+        await new Promise((resolve) => setTimeout(resolve, AUTH_MS));
+        return r.username === 'bad' ? { ok: false as const, reasonCode: 0x86 } : { ok: true as const };
+      },
+    };
+    const authorizer = { canPublish: () => true, canSubscribe: (_c: unknown, f: string) => f !== 'secret' };
+    const config = tracedConfig();
+    const server = await startBrokerServer(config, { logger, hooks: { authenticator, authorizer } });
+    const url = `mqtt://127.0.0.1:${server.ports['tcp']}`;
+    exporter.reset();
+    const client = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: 'ctl', username: 'ok' });
+    await expect(client.subscribeAsync('secret', { qos: 0 })).rejects.toThrow('Not authorized');
+    await client.endAsync();
+    await expect(
+      mqtt.connectAsync(url, {
+        protocolVersion: 5,
+        clientId: 'ctl-bad',
+        username: 'bad',
+        reconnectPeriod: 0,
+      }),
+    ).rejects.toThrow();
+    await server.close();
+
+    const spans = exporter.getFinishedSpans();
+    const byName = (name: string, clientId: string) =>
+      spans.find((s) => s.name === name && s.attributes['messaging.client.id'] === clientId)!;
+    const idsOf = (name: string, clientId: string) => ({
+      trace_id: byName(name, clientId).spanContext().traceId,
+      span_id: byName(name, clientId).spanContext().spanId,
+    });
+    const line = (msg: string, clientId: string) =>
+      lines.find((l) => String(l['msg']).startsWith(msg) && l['clientId'] === clientId);
+
+    const connect = byName('connect', 'ctl');
+    const millis = ([s, ns]: [number, number]) => s * 1000 + ns / 1e6;
+    expect(millis(connect.duration)).toBeGreaterThanOrEqual(AUTH_MS - 5);
+    expect(connect.attributes).toMatchObject({ 'messaging.mqtt.reason_code': 0 });
+    expect(line('client connected', 'ctl')).toMatchObject(idsOf('connect', 'ctl'));
+    expect(byName('subscribe', 'ctl').attributes).toMatchObject({
+      'messaging.destination.name': 'secret',
+      'messaging.mqtt.reason_code': 0x87,
+      'error.type': 'refused',
+    });
+    expect(line('subscription refused', 'ctl')).toMatchObject(idsOf('subscribe', 'ctl'));
+    expect(line('client disconnected', 'ctl')).toMatchObject(idsOf('disconnect', 'ctl'));
+    expect(byName('connect', 'ctl-bad').attributes).toMatchObject({
+      'messaging.mqtt.reason_code': 0x86,
+      'error.type': 'refused',
+    });
+    expect(line('connection refused', 'ctl-bad')).toMatchObject(idsOf('connect', 'ctl-bad'));
+  });
+
+  it('ends the connect span of a connection that closes while it is authenticated', async () => {
+    let authenticated: () => void = () => undefined;
+    const authenticator = {
+      authenticate: () =>
+        new Promise<{ ok: true }>((resolve) => (authenticated = () => resolve({ ok: true }))),
+    };
+    const config = tracedConfig();
+    const server = await startBrokerServer(config, {
+      logger: createJsonLogger('silent'),
+      hooks: { authenticator, authorizer: { canPublish: () => true, canSubscribe: () => true } },
+    });
+    exporter.reset();
+    const client = mqtt.connect(`mqtt://127.0.0.1:${server.ports['tcp']}`, {
+      clientId: 'gone',
+      reconnectPeriod: 0,
+    });
+    await waitFor(() => server.broker.clients.size === 1);
+    client.stream.destroy();
+    await waitFor(() => server.broker.clients.size === 0);
+    authenticated();
+    await server.close();
+
+    const connect = exporter.getFinishedSpans().find((s) => s.name === 'connect')!;
+    expect(connect.attributes).toMatchObject({ 'error.type': 'connection_lost' });
   });
 
   it('adds the active span’s ids to lines logged inside it', () => {

@@ -1,12 +1,20 @@
 import type {
-  BrokerObserver,
   ClientInfo,
-  DisconnectCause,
+  ControlOperation,
+  ControlOutcome,
+  ControlTrace,
   Message,
   MessageTracer,
   PublishTrace,
 } from '@fluxmq/engine';
-import { SpanKind, TraceFlags, type Attributes, type SpanContext, type Tracer } from '@opentelemetry/api';
+import {
+  SpanKind,
+  TraceFlags,
+  type Attributes,
+  type Span,
+  type SpanContext,
+  type Tracer,
+} from '@opentelemetry/api';
 import { MessageSpanRecorder, type SpanSink } from './message-spans/recorder';
 import { installedSpanExporter } from './otlp/span-exporter';
 import type { SamplingPolicy } from './sampling';
@@ -30,7 +38,6 @@ interface MessageSpans {
  * are always SDK spans.
  */
 export class OtelTracing implements MessageTracer {
-  readonly observer: BrokerObserver;
   private readonly messageSpans: MessageSpans;
 
   constructor(
@@ -39,35 +46,6 @@ export class OtelTracing implements MessageTracer {
     exporter: SpanSink | undefined = installedSpanExporter(),
   ) {
     this.messageSpans = exporter ? new MessageSpanRecorder(exporter) : new SdkMessageSpans(tracer);
-    this.observer = {
-      clientConnected: (c, present) =>
-        this.controlSpan('connect', c, {
-          'messaging.mqtt.reason_code': 0,
-          'messaging.mqtt.session_present': present,
-        }),
-      connectRefused: (c, code) =>
-        this.controlSpan('connect', c, { 'messaging.mqtt.reason_code': code }, 'refused'),
-      clientDisconnected: (c, cause: DisconnectCause, code) =>
-        this.controlSpan(
-          'disconnect',
-          c,
-          { 'messaging.mqtt.reason_code': code, 'messaging.mqtt.disconnect_cause': cause },
-          cause === 'client_disconnect' ? undefined : cause,
-        ),
-      subscribed: (c, filter, qos, code) =>
-        this.controlSpan(
-          'subscribe',
-          c,
-          {
-            'messaging.destination.name': filter,
-            'messaging.mqtt.qos': qos,
-            'messaging.mqtt.reason_code': code,
-          },
-          code >= 0x80 ? 'refused' : undefined,
-        ),
-      unsubscribed: (c, filter) =>
-        this.controlSpan('unsubscribe', c, { 'messaging.destination.name': filter }),
-    };
   }
 
   startPublish(publisher: ClientInfo | undefined, msg: Message): PublishTrace | undefined {
@@ -77,9 +55,38 @@ export class OtelTracing implements MessageTracer {
     return this.messageSpans.start(publisher, msg, parent);
   }
 
-  private controlSpan(name: string, client: ClientInfo, extra: Attributes, errorType?: string): void {
-    if (!this.sampling.shouldSample(client.clientId, undefined, undefined)) return;
-    const attributes = { ...clientAttributes(client), 'messaging.operation.name': name, ...extra };
-    endSpan(this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }), errorType);
+  startControl(operation: ControlOperation, client: ClientInfo): ControlTrace | undefined {
+    if (!this.sampling.shouldSample(client.clientId, undefined, undefined)) return undefined;
+    return new ControlSpan(this.tracer.startSpan(operation, { kind: SpanKind.SERVER }), operation, client);
+  }
+}
+
+/** Its attributes are set as it ends: a connect's client id may be assigned meanwhile. */
+class ControlSpan implements ControlTrace {
+  readonly logFields: Readonly<Record<string, string>>;
+
+  constructor(
+    private readonly span: Span,
+    private readonly operation: ControlOperation,
+    private readonly client: ClientInfo,
+  ) {
+    const ctx = span.spanContext();
+    this.logFields = { trace_id: ctx.traceId, span_id: ctx.spanId };
+  }
+
+  end(outcome: ControlOutcome): void {
+    const attributes: Attributes = {
+      ...clientAttributes(this.client),
+      'messaging.operation.name': this.operation,
+      'messaging.mqtt.reason_code': outcome.reasonCode,
+    };
+    if (outcome.filter !== undefined) attributes['messaging.destination.name'] = outcome.filter;
+    if (outcome.qos !== undefined) attributes['messaging.mqtt.qos'] = outcome.qos;
+    if (outcome.sessionPresent !== undefined)
+      attributes['messaging.mqtt.session_present'] = outcome.sessionPresent;
+    if (outcome.disconnectCause !== undefined)
+      attributes['messaging.mqtt.disconnect_cause'] = outcome.disconnectCause;
+    this.span.setAttributes(attributes);
+    endSpan(this.span, outcome.errorType);
   }
 }

@@ -23,11 +23,15 @@ function returnCodeFor(reasonCode: number): number {
 
 function refuse(client: Client, reasonCode: number, why: string): void {
   const v5 = client.protocolVersion === 5;
+  const trace = client.connectTrace;
+  client.connectTrace = undefined;
   client.broker.log.info(`connection refused: ${why}`, {
     clientId: client.clientId,
     remote: client.remoteAddress,
     reasonCode,
+    ...trace?.logFields,
   });
+  trace?.end({ reasonCode, errorType: 'refused' });
   client.writePacket({
     type: PacketType.CONNACK,
     sessionPresent: false,
@@ -46,6 +50,7 @@ export function handleConnect(client: Client, packet: ConnectPacket): Promise<vo
   client.protocolVersion = packet.protocolVersion;
   client.clientId = packet.clientId;
   client.state = ClientState.Connecting;
+  client.connectTrace = broker.hooks.tracer?.startControl('connect', client);
 
   let assigned = false;
   if (client.clientId === '') {
@@ -163,6 +168,8 @@ function accept(client: Client, packet: ConnectPacket, assigned: boolean, auth: 
     reasonCode: 0,
     properties: v5 ? connack : undefined,
   });
+  const trace = client.connectTrace;
+  client.connectTrace = undefined;
   broker.log.info('client connected', {
     clientId: client.clientId,
     remote: client.remoteAddress,
@@ -171,7 +178,9 @@ function accept(client: Client, packet: ConnectPacket, assigned: boolean, auth: 
     cleanStart: packet.cleanStart,
     sessionPresent: present,
     keepAlive: client.keepAlive,
+    ...trace?.logFields,
   });
+  trace?.end({ reasonCode: 0, sessionPresent: present });
   broker.observer?.clientConnected?.(client, present);
   session.resume();
 }

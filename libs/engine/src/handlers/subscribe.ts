@@ -41,13 +41,16 @@ function subscribe(
   const problems: string[] = [];
   const reasonCodes = packet.subscriptions.map((sub, i) => {
     const refusal = check(client, sub, allowed[i]);
+    const trace = broker.hooks.tracer?.startControl('subscribe', client);
     if (refusal !== undefined) {
       const [code, why] = refusal;
       broker.log.info(`subscription refused: ${why}`, {
         clientId: client.clientId,
         filter: sub.filter,
         reasonCode: code,
+        ...trace?.logFields,
       });
+      trace?.end({ reasonCode: code, errorType: 'refused', filter: sub.filter, qos: sub.qos });
       broker.observer?.subscribed?.(client, sub.filter, sub.qos, code);
       problems.push(`${sub.filter}: ${why}`);
       broker.stats.subscribesRefused++;
@@ -64,6 +67,7 @@ function subscribe(
     });
     const existed = broker.subscribe(session, entry);
     broker.stats.subscribesGranted++;
+    trace?.end({ reasonCode: qos, filter: sub.filter, qos });
     broker.observer?.subscribed?.(client, sub.filter, qos, qos);
     if (entry.group === undefined) retainedToSend.push({ entry, isNew: !existed });
     return qos;

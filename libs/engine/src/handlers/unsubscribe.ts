@@ -7,8 +7,10 @@ export function handleUnsubscribe(client: Client, packet: UnsubscribePacket): vo
   const session = client.session!;
   const reasonCodes = packet.filters.map((filter) => {
     const removed = broker.unsubscribe(session, filter);
+    const reasonCode = removed ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted;
+    broker.hooks.tracer?.startControl('unsubscribe', client)?.end({ reasonCode, filter });
     if (removed) broker.observer?.unsubscribed?.(client, filter);
-    return removed ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted;
+    return reasonCode;
   });
   client.writeWhenDurable({
     type: PacketType.UNSUBACK,
