@@ -26,6 +26,13 @@ function tracedConfig(mqtt: FluxConfigInput['mqtt'] = {}) {
   });
 }
 
+/** A JSON logger whose lines are kept, parsed, for the test to read. */
+function capturedLog() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createJsonLogger('info', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+  return { lines, logger };
+}
+
 async function waitFor(done: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(done()).toBe(true);
@@ -44,10 +51,7 @@ describe('traces and logs', () => {
   });
 
   it('marks a denied publish on its spans and writes the log line with the trace’s ids', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const logger = createJsonLogger('info', (line) =>
-      lines.push(JSON.parse(line) as Record<string, unknown>),
-    );
+    const { lines, logger } = capturedLog();
     const authorizer = {
       canPublish: (_c: unknown, topic: string) => !topic.startsWith('secret/'),
       canSubscribe: () => true,
@@ -74,10 +78,7 @@ describe('traces and logs', () => {
   });
 
   it('writes the refused-retained line with the ids of the message’s trace', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const logger = createJsonLogger('info', (line) =>
-      lines.push(JSON.parse(line) as Record<string, unknown>),
-    );
+    const { lines, logger } = capturedLog();
     const config = tracedConfig({ maxRetainedMessages: 1 });
     const server = await startBrokerServer(config, { logger });
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${server.ports['tcp']}`, { protocolVersion: 5 });
@@ -97,10 +98,7 @@ describe('traces and logs', () => {
   });
 
   it('times connect across authentication, and writes each control operation’s log line with its ids', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const logger = createJsonLogger('info', (line) =>
-      lines.push(JSON.parse(line) as Record<string, unknown>),
-    );
+    const { lines, logger } = capturedLog();
     const AUTH_MS = 50;
     const authenticator = {
       authenticate: async (r: { username?: string }) => {
