@@ -122,6 +122,14 @@ describe('traces and logs', () => {
         reconnectPeriod: 0,
       }),
     ).rejects.toThrow();
+    const first = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: 'twice', reconnectPeriod: 0 });
+    const second = await mqtt.connectAsync(url, {
+      protocolVersion: 5,
+      clientId: 'twice',
+      reconnectPeriod: 0,
+    });
+    await second.endAsync();
+    first.end(true);
     await server.close();
 
     const spans = exporter.getFinishedSpans();
@@ -151,6 +159,13 @@ describe('traces and logs', () => {
       'error.type': 'refused',
     });
     expect(line('connection refused', 'ctl-bad')).toMatchObject(idsOf('connect', 'ctl-bad'));
+    const takeover = spans.filter(
+      (s) => s.name === 'connect' && s.attributes['messaging.client.id'] === 'twice',
+    )[1];
+    expect(line('session taken over', 'twice')).toMatchObject({
+      trace_id: takeover.spanContext().traceId,
+      span_id: takeover.spanContext().spanId,
+    });
   });
 
   it('ends the connect span of a connection that closes while it is authenticated', async () => {
