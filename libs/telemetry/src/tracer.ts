@@ -49,7 +49,12 @@ export class OtelTracing implements MessageTracer {
   }
 
   startPublish(publisher: ClientInfo | undefined, msg: Message): PublishTrace | undefined {
-    const parent = extractTraceContext(msg.properties?.userProperties);
+    const userProperties = msg.properties?.userProperties;
+    // Most messages carry no trace context and no list applies: the ratio decides, in one decrement.
+    if (userProperties === undefined && this.sampling.ratioOnly) {
+      return this.sampling.sampledByRatio() ? this.messageSpans.start(publisher, msg, undefined) : undefined;
+    }
+    const parent = extractTraceContext(userProperties);
     const parentSampled = parent ? (parent.traceFlags & TraceFlags.SAMPLED) !== 0 : undefined;
     if (!this.sampling.shouldSample(publisher?.clientId, msg.topic, parentSampled)) return undefined;
     return this.messageSpans.start(publisher, msg, parent);

@@ -14,12 +14,50 @@ describe('SamplingPolicy', () => {
     expect(p.shouldSample('x', 't', undefined)).toBe(false);
   });
 
-  it('samples about the configured share of root messages', () => {
-    const p = new SamplingPolicy({ ...none, sampleRatio: 0.25 });
+  it.each([0.25, 0.01])('samples the configured share (%s) of root messages', (ratio) => {
+    const p = new SamplingPolicy({ ...none, sampleRatio: ratio });
+    const decisions = 400_000;
     let n = 0;
-    for (let i = 0; i < 20000; i++) if (p.shouldSample(undefined, 't', undefined)) n++;
-    expect(n / 20000).toBeGreaterThan(0.22);
-    expect(n / 20000).toBeLessThan(0.28);
+    for (let i = 0; i < decisions; i++) if (p.shouldSample(undefined, 't', undefined)) n++;
+    // Five standard deviations of a binomial count either way.
+    const sd = Math.sqrt(decisions * ratio * (1 - ratio));
+    expect(Math.abs(n - decisions * ratio)).toBeLessThan(5 * sd);
+  });
+
+  it('spaces sampled messages as independent draws would: geometric gaps, not a fixed stride', () => {
+    const ratio = 0.1;
+    const p = new SamplingPolicy({ ...none, sampleRatio: ratio });
+    const gaps = new Map<number, number>();
+    let since = 0;
+    let samples = 0;
+    for (let i = 0; i < 500_000; i++) {
+      since++;
+      if (!p.sampledByRatio()) continue;
+      gaps.set(since, (gaps.get(since) ?? 0) + 1);
+      since = 0;
+      samples++;
+    }
+    // P(gap = k) = 0.9^(k-1) * 0.1: about 10% of gaps are 1, 8.1% are 2, 4.3% are 8; some exceed 30.
+    for (const k of [1, 2, 8]) {
+      const expected = samples * (1 - ratio) ** (k - 1) * ratio;
+      expect(Math.abs((gaps.get(k) ?? 0) - expected)).toBeLessThan(5 * Math.sqrt(expected));
+    }
+    expect([...gaps.keys()].some((k) => k > 30)).toBe(true);
+  });
+
+  it('never samples by a ratio of 0, and always by a ratio of 1', () => {
+    const never = new SamplingPolicy(none);
+    const always = new SamplingPolicy({ ...none, sampleRatio: 1 });
+    for (let i = 0; i < 10_000; i++) {
+      expect(never.sampledByRatio()).toBe(false);
+      expect(always.sampledByRatio()).toBe(true);
+    }
+  });
+
+  it('says when the ratio alone decides for a message without trace context', () => {
+    expect(new SamplingPolicy(none).ratioOnly).toBe(true);
+    expect(new SamplingPolicy({ ...none, alwaysSampleClients: ['vip'] }).ratioOnly).toBe(false);
+    expect(new SamplingPolicy({ ...none, alwaysSampleTopics: ['alarms/#'] }).ratioOnly).toBe(false);
   });
 
   it('applies updates to the next decision', () => {
@@ -28,6 +66,10 @@ describe('SamplingPolicy', () => {
     p.update({ ...none, sampleRatio: 1 });
     expect(p.shouldSample('c', 't', undefined)).toBe(true);
     expect(p.settings.sampleRatio).toBe(1);
+    p.update({ ...none, alwaysSampleClients: ['vip'] });
+    expect(p.ratioOnly).toBe(false);
+    expect(p.shouldSample('c', 't', undefined)).toBe(false);
+    expect(p.shouldSample('vip', 't', undefined)).toBe(true);
   });
 });
 

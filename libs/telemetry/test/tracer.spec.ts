@@ -50,6 +50,23 @@ describe('OtelTracing', () => {
     expect(sink.spans).toHaveLength(2);
   });
 
+  it('lets the ratio decide for messages without trace context, and a publisher’s flags for those with one', () => {
+    const sink = new CollectingSink();
+    const all = new SamplingPolicy({ sampleRatio: 1, alwaysSampleClients: [], alwaysSampleTopics: [] });
+    const tracing = new OtelTracing(trace.getTracer('unused'), all, sink);
+    const withProperties = (userProperties: [string, string][]) =>
+      new Message('t', Buffer.from('x'), 0, false, { userProperties }, 'pub', 0);
+    expect(tracing.startPublish(publisher, message('t'))).toBeDefined();
+    expect(tracing.startPublish(publisher, withProperties([['k', 'v']]))).toBeDefined();
+    const unsampledParent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+    expect(tracing.startPublish(publisher, withProperties([['traceparent', unsampledParent]]))).toBeUndefined();
+    all.update({ sampleRatio: 0, alwaysSampleClients: [], alwaysSampleTopics: [] });
+    const sampledParent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const continued = tracing.startPublish(publisher, withProperties([['traceparent', sampledParent]]));
+    expect(continued?.logFields['trace_id']).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(tracing.startPublish(publisher, message('t'))).toBeUndefined();
+  });
+
   it('makes SDK spans of the tracer it is given when no exporter is installed', () => {
     const memory = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
