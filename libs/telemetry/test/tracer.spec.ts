@@ -59,7 +59,9 @@ describe('OtelTracing', () => {
     expect(tracing.startPublish(publisher, message('t'))).toBeDefined();
     expect(tracing.startPublish(publisher, withProperties([['k', 'v']]))).toBeDefined();
     const unsampledParent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
-    expect(tracing.startPublish(publisher, withProperties([['traceparent', unsampledParent]]))).toBeUndefined();
+    expect(
+      tracing.startPublish(publisher, withProperties([['traceparent', unsampledParent]])),
+    ).toBeUndefined();
     all.update({ sampleRatio: 0, alwaysSampleClients: [], alwaysSampleTopics: [] });
     const sampledParent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const continued = tracing.startPublish(publisher, withProperties([['traceparent', sampledParent]]));
