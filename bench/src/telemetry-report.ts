@@ -1,5 +1,5 @@
 import { formatValue } from './report';
-import { summarize, verdicts, type Summary, type TelemetryReport } from './telemetry';
+import { INTERVAL_COVERAGE, summarize, verdicts, type Summary, type TelemetryReport } from './telemetry';
 
 /** Where the telemetry table goes in docs/benchmarks.md ("Cost of telemetry"). */
 export const TELEMETRY_MARKERS = {
@@ -56,20 +56,25 @@ function cells(s: Summary, titles: Record<string, string>): string[] {
   ];
 }
 
-/** The targets of the product issue and whether this run's medians meet them. */
-export function targetLine(summaries: Summary[], titles: Record<string, string>): string {
-  const judged = verdicts(summaries);
+/** The targets of the product issue and whether this run shows them met. */
+export function targetLine(report: TelemetryReport, titles: Record<string, string>): string {
+  const judged = verdicts(report);
   const intro =
     'Targets (product issue): metrics + 1% sampling costs under 10% of throughput, metrics + 100% sampling ' +
-    'under 35%, judged on the median per broker CPU-second against metrics off, tracing off';
+    'under 35%. Judged per broker CPU-second on the median of the rounds’ changes against metrics off, ' +
+    'tracing off in the same round, with the interval that holds the true median with at least ' +
+    `${INTERVAL_COVERAGE * 100}% probability (from the rounds’ order alone; 5 rounds at least): met when ` +
+    'all of it is within the target, missed when all of it is beyond, not shown otherwise';
   if (judged.length === 0) return `${intro}: no throughput scenario in this run.`;
   const scenarios = [...new Set(judged.map((v) => v.scenario))].map((scenario) => {
     const parts = judged
       .filter((v) => v.scenario === scenario)
       .map((v) => {
         const label = v.config === 'sample-1' ? '1%' : '100%';
-        const verdict = v.met ? 'met' : v.change === null ? 'not measured' : 'missed';
-        return `${label} ${formatChange(v.change)} (${verdict})`;
+        const interval = v.interval
+          ? `${formatChange(v.interval.low)} to ${formatChange(v.interval.high)}, `
+          : '';
+        return `${label} ${formatChange(v.change)} (${interval}${v.outcome})`;
       });
     return `${titles[scenario] ?? scenario}: ${parts.join(', ')}`;
   });
@@ -90,7 +95,7 @@ export function telemetryText(report: TelemetryReport, titles: Record<string, st
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...body.map(line),
     '',
-    targetLine(summaries, titles),
+    targetLine(report, titles),
     '',
     FOOTNOTE,
   ].join('\n');
@@ -114,7 +119,7 @@ export function telemetryMarkdown(report: TelemetryReport, titles: Record<string
     line(HEADER.map((_, i) => (i < 3 ? '---' : '---:'))),
     ...summaries.map((s) => line(cells(s, titles))),
     '',
-    targetLine(summaries, titles),
+    targetLine(report, titles),
     '',
     FOOTNOTE,
   ].join('\n');

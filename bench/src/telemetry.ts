@@ -185,23 +185,99 @@ export function summarize(report: TelemetryReport): Summary[] {
   return out;
 }
 
+/** Where the median of some values lies, judged from their order alone (see `medianInterval`). */
+export interface MedianInterval {
+  low: number;
+  high: number;
+  /** The probability that the interval holds the true median. */
+  coverage: number;
+}
+
+/** The least coverage an interval must have before a target is called met or missed. */
+export const INTERVAL_COVERAGE = 0.9;
+
+/**
+ * A distribution-free interval for the median of `values`: from the k-th smallest to the k-th largest,
+ * for the largest k whose coverage is at least `coverage`. Each value falls below the true median with
+ * probability ½, so the interval misses it only when fewer than k do, or fewer than k lie above:
+ * coverage = 1 − 2·P(Binomial(n, ½) < k). Null when even the smallest and largest value cover less
+ * (fewer than 5 values for 90%).
+ */
+export function medianInterval(
+  values: readonly number[],
+  coverage = INTERVAL_COVERAGE,
+): MedianInterval | null {
+  const n = values.length;
+  const sorted = [...values].sort((a, b) => a - b);
+  let interval: MedianInterval | null = null;
+  let below = 0; // P(Binomial(n, ½) < k)
+  let ways = 1; // n choose (k − 1)
+  for (let k = 1; 2 * k <= n; k++) {
+    below += ways / 2 ** n;
+    ways = (ways * (n - k + 1)) / k;
+    if (1 - 2 * below < coverage) break;
+    interval = { low: sorted[k - 1], high: sorted[n - k], coverage: 1 - 2 * below };
+  }
+  return interval;
+}
+
+/**
+ * Each round's change of `config` against off in the same round. Rounds run the configurations one after
+ * another, so a round's pair shares whatever the machine was doing then; the spread between rounds is
+ * the machine's, and this is what it says about the difference.
+ */
+function roundChanges(report: TelemetryReport, scenario: ScenarioName, config: string): number[] {
+  const value = (configuration: string, round: number): number | null => {
+    const run = report.runs.find(
+      (r) => r.scenario === scenario && r.configuration === configuration && r.round === round,
+    );
+    const v = run?.metrics.find((m) => m.key === 'perCpu')?.value;
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  };
+  const changes: number[] = [];
+  for (let round = 1; round <= report.options.rounds; round++) {
+    const c = change(value(config, round), value('off', round));
+    if (c !== null) changes.push(c);
+  }
+  return changes;
+}
+
 export interface Verdict {
   scenario: ScenarioName;
   config: string;
   maxCost: number;
-  /** The median's change against off, null when it could not be computed. */
+  /** The median of the rounds' changes against off; null when no round has both. */
   change: number | null;
-  met: boolean;
+  /** Where that median lies; null with too few rounds to tell. */
+  interval: MedianInterval | null;
+  /**
+   * Met when the whole interval is within the target, missed when all of it is beyond; not shown when it
+   * straddles the target, or with too few rounds for an interval.
+   */
+  outcome: 'met' | 'missed' | 'not shown' | 'not measured';
 }
 
 /** The targets are about throughput, so they are judged on the per-CPU-second figures only. */
-export function verdicts(summaries: Summary[]): Verdict[] {
+export function verdicts(report: TelemetryReport): Verdict[] {
   const out: Verdict[] = [];
-  for (const s of summaries) {
-    const target = TARGETS.find((t) => t.config === s.config.key);
-    if (!target || s.metric.key !== 'perCpu') continue;
-    const met = s.vsOff !== null && s.vsOff > -target.maxCost;
-    out.push({ scenario: s.scenario, config: s.config.key, maxCost: target.maxCost, change: s.vsOff, met });
+  for (const scenario of report.options.scenarios) {
+    if (!TELEMETRY_METRICS[scenario]?.includes('perCpu')) continue;
+    for (const target of TARGETS) {
+      const changes = roundChanges(report, scenario, target.config);
+      const interval = medianInterval(changes);
+      const limit = -target.maxCost;
+      const outcome =
+        changes.length === 0
+          ? 'not measured'
+          : interval === null
+            ? 'not shown'
+            : interval.low > limit
+              ? 'met'
+              : interval.high <= limit
+                ? 'missed'
+                : 'not shown';
+      out.push({ ...target, scenario, change: median(changes), interval, outcome });
+    }
   }
   return out;
 }
