@@ -15,12 +15,5 @@ setFlagsFromString('--no-allocation-site-pretenuring');
 // function) a few more calls in them, such as the tracer's sampling decision, push other callees out and
 // the whole path slows down. Fan-in with tracing on at 1%, interleaved runs: −16% against tracing off with
 // the default budget, −5 to −11% with this one, which also made tracing off itself 3–5% faster.
-// A callee that already has optimized code counts with everything inlined into it (times 1.2), and no
-// compilation inlines more than the absolute cap in all: at 1% sampling the first traced message deopts
-// the PUBLISH handler, `Broker.route` is optimized on its own meanwhile (~4,800 bytes inlined), and at
-// 5,000/4,600 the re-optimized handler could no longer take it in; the route, `Client.writePublish` and
-// `Session.writeQos0` then ran as calls (3.6 s of a 24 s fan-in profile). With 12,000 they are inlined
-// again, whatever order V8 compiles them in.
 setFlagsFromString('--max-inlined-bytecode-size=920');
-setFlagsFromString('--max-inlined-bytecode-size-cumulative=12000');
-setFlagsFromString('--max-inlined-bytecode-size-absolute=12000');
+setFlagsFromString('--max-inlined-bytecode-size-cumulative=5000');
