@@ -33,7 +33,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                       1% and 100% sampling, interleaved; medians of the rounds (default scenarios:
                       ${DEFAULT_TELEMETRY_SCENARIOS.join(',')}; allowed: ${telemetryScenarios().join(',')};
                       JSON to bench/results/telemetry.json)
-  --rounds <n>        with --telemetry: rounds of all configurations (default: 5)
+  --rounds <n>        with --telemetry: rounds of all configurations (default: 5; the targets' verdict
+                      needs 5 or more, and 8 or more to narrow its interval below the rounds' range)
   --help              this text`;
 
 export function parseArgs(argv: string[]): Options | 'help' {
