@@ -6,7 +6,7 @@ import type { Scenario } from './scenario';
 
 const LOAD = {
   full: { connections: 10_000, settleMs: 3000 },
-  quick: { connections: 2000, settleMs: 500 },
+  quick: { connections: 5000, settleMs: 500 },
 };
 /** Handshakes in flight at once: well under the listen backlog, so no SYN is dropped and retried. */
 const CONCURRENCY = 100;
