@@ -40,4 +40,25 @@ describe('LatencyHistogram', () => {
     expect(h.counts[bucket]).toBe(2); // both deliveries of the traced message, not the other one
     expect(h.exemplars.filter((e) => e !== undefined)).toHaveLength(1);
   });
+
+  it('keeps a traced message as an exemplar when it joins an entry opened by an untraced one', () => {
+    // A socket read's messages share one receive time, so most traced messages land inside a run.
+    const h = new LatencyHistogram();
+    const plain = msg(300);
+    const traced = new Message('t', Buffer.alloc(1), 0, false, undefined, 'c', 0);
+    Object.assign(traced, { receivedAt: plain.receivedAt });
+    traced.trace = { logFields: { trace_id: 'def' } } as unknown as Message['trace'];
+    const later = msg(0);
+    later.trace = { logFields: { trace_id: 'ghi' } } as unknown as Message['trace'];
+    h.defer(plain);
+    h.defer(traced);
+    h.defer(plain);
+    h.defer(later);
+    h.flush();
+    const slow = LATENCY_BUCKETS.findIndex((le) => 0.3 <= le);
+    expect(h.counts[slow]).toBe(3);
+    expect(h.exemplars[slow]!.trace.logFields['trace_id']).toBe('def');
+    const fast = h.exemplars.findIndex((e, i) => e !== undefined && i !== slow);
+    expect(h.exemplars[fast]!.trace.logFields['trace_id']).toBe('ghi');
+  });
 });
