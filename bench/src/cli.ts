@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { benchRoot } from './paths';
-import { DEFAULT_TELEMETRY_SCENARIOS, TELEMETRY_METRICS } from './telemetry';
+import { DEFAULT_TELEMETRY_SCENARIOS, TELEMETRY_CONFIGS, TELEMETRY_METRICS } from './telemetry';
 import { BROKERS, SCENARIOS, type BrokerName, type ScenarioName } from './types';
 
 export interface Options {
@@ -18,6 +18,8 @@ export interface Options {
   /** The cost-of-telemetry mode: FluxMQ in each telemetry configuration, `rounds` times interleaved. */
   telemetry: boolean;
   rounds: number;
+  /** With `telemetry`: the keys of the configurations to run, `off` among them (default: all). */
+  configurations: string[];
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -35,6 +37,10 @@ export const USAGE = `Usage: npm run bench -- [options]
                       JSON to bench/results/telemetry.json)
   --rounds <n>        with --telemetry: rounds of all configurations (default: 5; the targets' verdict
                       needs 5 or more, and 8 or more to narrow its interval below the rounds' range)
+  --configurations <list>
+                      with --telemetry: which to run, comma-separated, of
+                      ${TELEMETRY_CONFIGS.map((c) => c.key).join(',')} (default: all; off is
+                      always run, as everything is compared with it); fewer make rounds shorter
   --help              this text`;
 
 export function parseArgs(argv: string[]): Options | 'help' {
@@ -48,6 +54,7 @@ export function parseArgs(argv: string[]): Options | 'help' {
     scale: 1,
     telemetry: false,
     rounds: 5,
+    configurations: TELEMETRY_CONFIGS.map((c) => c.key),
   };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -98,6 +105,13 @@ export function parseArgs(argv: string[]): Options | 'help' {
           throw new Error(`--rounds needs a whole number ≥ 1\n\n${USAGE}`);
         }
         break;
+      case '--configurations':
+        options.configurations = list(
+          value(),
+          TELEMETRY_CONFIGS.map((c) => c.key),
+          flag,
+        );
+        break;
       case '--help':
       case '-h':
         return 'help';
@@ -126,6 +140,10 @@ function telemetryOptions(options: Options, given: Set<string>): Options {
   }
   return {
     ...options,
+    // Every other configuration is compared with off, so off is run whether given or not.
+    configurations: TELEMETRY_CONFIGS.map((c) => c.key).filter(
+      (key) => key === 'off' || options.configurations.includes(key),
+    ),
     brokers: ['fluxmq'],
     scenarios: given.has('--scenarios') ? options.scenarios : [...DEFAULT_TELEMETRY_SCENARIOS],
     out: given.has('--out') ? options.out : resolve(benchRoot, 'results/telemetry.json'),
@@ -133,7 +151,9 @@ function telemetryOptions(options: Options, given: Set<string>): Options {
 }
 
 function plainOptions(options: Options, given: Set<string>): Options {
-  if (given.has('--rounds')) throw new Error(`--rounds applies to --telemetry only\n\n${USAGE}`);
+  for (const flag of ['--rounds', '--configurations']) {
+    if (given.has(flag)) throw new Error(`${flag} applies to --telemetry only\n\n${USAGE}`);
+  }
   return options;
 }
 

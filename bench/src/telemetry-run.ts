@@ -3,7 +3,7 @@ import { benchFluxmqEnv } from './brokers/fluxmq';
 import type { Options } from './cli';
 import { runWithRetries } from './runner';
 import { scenarios } from './scenarios';
-import { TELEMETRY_CONFIGS, type TelemetryReport, type TelemetryRun } from './telemetry';
+import { roundOrder, TELEMETRY_CONFIGS, type TelemetryReport, type TelemetryRun } from './telemetry';
 import type { MachineInfo } from './types';
 
 function log(message: string): void {
@@ -11,9 +11,11 @@ function log(message: string): void {
 }
 
 /**
- * FluxMQ in every telemetry configuration, a fresh broker per run, interleaved round by round (round 1: all
+ * FluxMQ in each telemetry configuration, a fresh broker per run, interleaved round by round (round 1: all
  * scenarios in all configurations, round 2: the same...), so whatever drifts on the machine meanwhile (other
- * work, thermal state, the page cache) hits every configuration alike instead of one of them.
+ * work, thermal state, the page cache) hits every configuration alike instead of one of them. Each round
+ * starts one configuration further along, so over the rounds every configuration runs as often first as
+ * last, and no configuration gains or loses from its place in the round.
  */
 export async function runTelemetry(
   options: Options,
@@ -28,11 +30,12 @@ export async function runTelemetry(
   if (overridden.length > 0) {
     log(`BENCH_FLUXMQ_ENV: ${overridden.join(', ')} left to the configurations, which set them`);
   }
+  const configs = TELEMETRY_CONFIGS.filter((c) => options.configurations.includes(c.key));
   const runs: TelemetryRun[] = [];
   for (let round = 1; round <= options.rounds; round++) {
     log(`Round ${round}/${options.rounds}`);
     for (const name of options.scenarios) {
-      for (const config of TELEMETRY_CONFIGS) {
+      for (const config of roundOrder(configs, round)) {
         const variant = { label: config.label, env: config.env };
         const result = await runWithRetries(fluxmq, scenarios[name], options, maxConnections, variant);
         runs.push({ ...result, configuration: config.key, round });
@@ -49,7 +52,7 @@ export async function runTelemetry(
       scenarios: options.scenarios,
       extraEnv,
     },
-    configurations: TELEMETRY_CONFIGS.map((c) => ({ ...c })),
+    configurations: configs.map((c) => ({ ...c })),
     runs,
   };
 }

@@ -37,6 +37,12 @@ export const TELEMETRY_CONFIGS: readonly TelemetryConfig[] = [
   },
 ];
 
+/** The configurations in the order round `round` (1-based) runs them: rotated by one per round. */
+export function roundOrder<T>(configs: readonly T[], round: number): T[] {
+  const shift = (round - 1) % configs.length;
+  return [...configs.slice(shift), ...configs.slice(0, shift)];
+}
+
 /**
  * The figures compared per scenario. Every scenario that moves messages can be traced; idle-memory moves
  * none, so tracing has nothing to cost there and the mode refuses it.

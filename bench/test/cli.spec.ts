@@ -66,7 +66,25 @@ describe('bench --telemetry options', () => {
     expect(parseArgs(['--telemetry', '--brokers', 'fluxmq'])).toMatchObject({ brokers: ['fluxmq'] });
   });
 
+  it('runs the configurations given, always with off, in the order of the tables', () => {
+    expect(parseArgs(['--telemetry'])).toMatchObject({
+      configurations: ['off', 'metrics', 'tracing-0', 'sample-1', 'sample-100'],
+    });
+    expect(parseArgs(['--telemetry', '--configurations', 'sample-100,sample-1'])).toMatchObject({
+      configurations: ['off', 'sample-1', 'sample-100'],
+    });
+    expect(parseArgs(['--telemetry', '--configurations=off,metrics'])).toMatchObject({
+      configurations: ['off', 'metrics'],
+    });
+  });
+
   it('refuses what it cannot measure', () => {
+    expect(() => parseArgs(['--telemetry', '--configurations', 'sample-5'])).toThrow(
+      /--configurations: unknown "sample-5"/,
+    );
+    expect(() => parseArgs(['--configurations', 'sample-1'])).toThrow(
+      /--configurations applies to --telemetry only/,
+    );
     for (const bad of ['0', '1.5', 'x']) {
       expect(() => parseArgs(['--telemetry', '--rounds', bad])).toThrow(/--rounds needs/);
     }

@@ -6,6 +6,7 @@ import { updateDocs } from '../src/report';
 import {
   TELEMETRY_CONFIGS,
   median,
+  roundOrder,
   summarize,
   medianInterval,
   verdicts,
@@ -295,6 +296,20 @@ describe('telemetry summary', () => {
       outcome: 'not shown',
     });
     expect(outcome('fan-out', 'sample-100')).toMatchObject({ outcome: 'met' });
+  });
+});
+
+describe('roundOrder', () => {
+  it('starts each round one configuration further, so over as many rounds each runs once in every place', () => {
+    const keys = ['off', 'metrics', 'tracing-0', 'sample-1', 'sample-100'];
+    const rounds = [1, 2, 3, 4, 5].map((round) => roundOrder(keys, round));
+    expect(rounds[0]).toEqual(keys);
+    expect(rounds[1]).toEqual(['metrics', 'tracing-0', 'sample-1', 'sample-100', 'off']);
+    for (let place = 0; place < keys.length; place++) {
+      expect(new Set(rounds.map((order) => order[place]))).toEqual(new Set(keys));
+    }
+    expect(roundOrder(keys, 6)).toEqual(keys);
+    expect(roundOrder(['off', 'sample-1'], 4)).toEqual(['sample-1', 'off']);
   });
 });
 
