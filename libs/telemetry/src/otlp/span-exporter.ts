@@ -3,6 +3,7 @@ import { OtlpHttpTransport } from './http-transport';
 import type { OtlpExportSettings } from './settings';
 import { EncodedScope, resourceField, type EncodableSpan, type OtlpScope } from './span-batch';
 import { SpanBatcher, type ExportCounts } from './span-batcher';
+import type { SpanTransport } from './worker-transport';
 
 /** The resource spans are reported under; OpenTelemetry's `Resource` fits (its detectors may be async). */
 export interface ExportResource {
@@ -24,6 +25,7 @@ export class OtlpSpanExporter {
   /** The scope of message spans: FluxMQ's name and version. */
   readonly messageScope: EncodedScope;
   private readonly batcher: SpanBatcher;
+  private readonly transport: SpanTransport;
   private resource: Buffer | undefined;
   private shedCount = 0;
 
@@ -33,9 +35,11 @@ export class OtlpSpanExporter {
     scope: OtlpScope,
     /** Told of each failed export (its spans are counted and not retried). */
     onExportFailed?: (error: Error, spans: number) => void,
+    /** HTTP from this thread unless given (the broker sends from a worker: `WorkerHttpTransport`). */
+    transport: SpanTransport = new OtlpHttpTransport(settings),
   ) {
     this.messageScope = EncodedScope.of(scope);
-    const transport = new OtlpHttpTransport(settings);
+    this.transport = transport;
     this.batcher = new SpanBatcher(
       settings.batch,
       async (batch) => transport.send(batch.request(await this.resourceBytes())),
@@ -65,8 +69,9 @@ export class OtlpSpanExporter {
     return this.batcher.flush();
   }
 
-  shutdown(): Promise<void> {
-    return this.batcher.shutdown();
+  async shutdown(): Promise<void> {
+    await this.batcher.shutdown();
+    await this.transport.close?.();
   }
 
   private async resourceBytes(): Promise<Buffer> {
