@@ -7,7 +7,6 @@ import {
   otlpExportSettings,
   OtlpSpanExporter,
   SpanExportProcessor,
-  WorkerHttpTransport,
 } from '@fluxmq/telemetry';
 import {
   detectResources,
@@ -22,12 +21,11 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 
 /**
  * Starts tracing before NestJS: FluxMQ's OTLP/HTTP protobuf exporter, which message spans are encoded into
- * directly and which POSTs them from a worker thread, and the OpenTelemetry Node SDK (context,
- * propagation, and the spans of connect, subscribe, ...) sending its spans through that same exporter.
- * The endpoint comes from `telemetry.tracing.endpoint` or the standard OTEL_EXPORTER_OTLP_* variables,
- * batching from OTEL_BSP_*. The SDK samples everything it is given: the broker decides what to trace
- * before creating spans (see SamplingPolicy). Metrics go to Prometheus through /metrics, so the SDK's own
- * metric and log exporters are off.
+ * directly, and the OpenTelemetry Node SDK (context, propagation, and the spans of connect, subscribe, ...)
+ * sending its spans through that same exporter. The endpoint comes from `telemetry.tracing.endpoint` or
+ * the standard OTEL_EXPORTER_OTLP_* variables, batching from OTEL_BSP_*. The SDK samples everything it is
+ * given: the broker decides what to trace before creating spans (see SamplingPolicy). Metrics go to
+ * Prometheus through /metrics, so the SDK's own metric and log exporters are off.
  */
 export function startOtelSdk(config: TelemetryConfig, logger: Logger): (() => Promise<void>) | undefined {
   if (!config.tracing.enabled || process.env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true') {
@@ -50,7 +48,6 @@ export function startOtelSdk(config: TelemetryConfig, logger: Logger): (() => Pr
     resource,
     { name: 'fluxmq', version: VERSION },
     exportFailureLog(logger, settings.url),
-    new WorkerHttpTransport(settings),
   );
   installSpanExporter(exporter);
   const sdk = new NodeSDK({

@@ -3,7 +3,6 @@ import { OtlpHttpTransport } from './http-transport';
 import type { OtlpExportSettings } from './settings';
 import { EncodedScope, resourceField, type EncodableSpan, type OtlpScope } from './span-batch';
 import { SpanBatcher, type ExportCounts } from './span-batcher';
-import type { SpanTransport } from './worker-transport';
 
 /** The resource spans are reported under; OpenTelemetry's `Resource` fits (its detectors may be async). */
 export interface ExportResource {
@@ -25,7 +24,6 @@ export class OtlpSpanExporter {
   /** The scope of message spans: FluxMQ's name and version. */
   readonly messageScope: EncodedScope;
   private readonly batcher: SpanBatcher;
-  private readonly transport: SpanTransport;
   private resource: Buffer | undefined;
   private shedCount = 0;
 
@@ -35,11 +33,9 @@ export class OtlpSpanExporter {
     scope: OtlpScope,
     /** Told of each failed export (its spans are counted and not retried). */
     onExportFailed?: (error: Error, spans: number) => void,
-    /** HTTP from this thread unless given (the broker sends from a worker: `WorkerHttpTransport`). */
-    transport: SpanTransport = new OtlpHttpTransport(settings),
   ) {
     this.messageScope = EncodedScope.of(scope);
-    this.transport = transport;
+    const transport = new OtlpHttpTransport(settings);
     this.batcher = new SpanBatcher(
       settings.batch,
       async (batch) => transport.send(batch.request(await this.resourceBytes())),
@@ -69,9 +65,8 @@ export class OtlpSpanExporter {
     return this.batcher.flush();
   }
 
-  async shutdown(): Promise<void> {
-    await this.batcher.shutdown();
-    await this.transport.close?.();
+  shutdown(): Promise<void> {
+    return this.batcher.shutdown();
   }
 
   private async resourceBytes(): Promise<Buffer> {
