@@ -35,7 +35,7 @@ export const USAGE = `Usage: npm run bench -- [options]
                       1% and 100% sampling, interleaved; medians of the rounds (default scenarios:
                       ${DEFAULT_TELEMETRY_SCENARIOS.join(',')}; allowed: ${telemetryScenarios().join(',')};
                       JSON to bench/results/telemetry.json)
-  --rounds <n>        with --telemetry: rounds of all configurations (default: 5; the targets' verdict
+  --rounds <n>        with --telemetry: rounds of the configurations (default: 5; the targets' verdict
                       needs 5 or more, and 8 or more to narrow its interval below the rounds' range)
   --configurations <list>
                       with --telemetry: which to run, comma-separated, of
