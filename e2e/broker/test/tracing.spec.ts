@@ -208,4 +208,39 @@ describe('OpenTelemetry tracing', () => {
     expect(startOf('read/two')).toBe(startOf('read/one'));
     expect(startOf('read/three') - startOf('read/one')).toBeGreaterThanOrEqual(25_000_000n);
   });
+
+  it('keeps a traced message as a latency exemplar when an untraced one came in the same read', async () => {
+    const { http, spans } = await start({ FLUXMQ_TELEMETRY_TRACING_SAMPLE_RATIO: '0' });
+    const res = await fetch(`${http}/api/telemetry/sampling`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sampleRatio: 0, alwaysSampleTopics: ['read/traced'] }),
+    });
+    expect(res.status).toBe(200);
+    const sub = await connect(`mqtt://127.0.0.1:${app!.ports['tcp']}`, { clientId: 'sink' });
+    await sub.subscribeAsync('read/#', { qos: 0 });
+    let received = 0;
+    sub.on('message', () => received++);
+    const socket = createConnection({ host: '127.0.0.1', port: app!.ports['tcp'] });
+    const connack = new Promise((r) => socket.once('data', r));
+    socket.write(generate({ cmd: 'connect', clientId: 'pair', protocolVersion: 4, keepalive: 30 }));
+    await connack;
+    const publish = (topic: string) =>
+      generate({ cmd: 'publish', topic, payload: 'x', qos: 0, dup: false, retain: false });
+    // One write, one read: both messages share their receive time, and the untraced one comes first.
+    socket.write(Buffer.concat([publish('read/plain'), publish('read/traced')]));
+    await waitUntil(() => received === 2, 5000, 'both messages delivered');
+    await waitUntil(() => spans.some((s) => s.name === 'publish'), 5000, 'the publish span');
+    socket.destroy();
+    const traceId = spans.find((s) => s.name === 'publish')!.traceId;
+    const metrics = await fetch(`${http}/metrics`, {
+      headers: { accept: 'application/openmetrics-text; version=1.0.0' },
+    });
+    const exemplars = [
+      ...(await metrics.text()).matchAll(
+        /^fluxmq_delivery_latency_seconds_bucket\{.*# \{trace_id="([0-9a-f]+)"\}/gm,
+      ),
+    ];
+    expect(exemplars.map((m) => m[1])).toEqual([traceId]);
+  });
 });
