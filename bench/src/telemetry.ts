@@ -271,19 +271,16 @@ export function verdicts(report: TelemetryReport): Verdict[] {
     for (const target of TARGETS) {
       const changes = roundChanges(report, scenario, target.config);
       const interval = medianInterval(changes);
-      const limit = -target.maxCost;
-      const outcome =
-        changes.length === 0
-          ? 'not measured'
-          : interval === null
-            ? 'not shown'
-            : interval.low > limit
-              ? 'met'
-              : interval.high <= limit
-                ? 'missed'
-                : 'not shown';
+      const outcome = changes.length === 0 ? 'not measured' : judge(interval, -target.maxCost);
       out.push({ ...target, scenario, change: median(changes), interval, outcome });
     }
   }
   return out;
+}
+
+/** A change worse than `limit` (negative) misses the target; the whole interval must be on one side. */
+function judge(interval: MedianInterval | null, limit: number): Verdict['outcome'] {
+  if (interval !== null && interval.low > limit) return 'met';
+  if (interval !== null && interval.high <= limit) return 'missed';
+  return 'not shown';
 }
