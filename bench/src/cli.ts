@@ -20,6 +20,10 @@ export interface Options {
   rounds: number;
   /** With `telemetry`: the keys of the configurations to run, `off` among them (default: all). */
   configurations: string[];
+  /** The sampling mode: one broker, its sampling ratio switched between `ratios`; `phases` at the second. */
+  samplingPhases: boolean;
+  phases: number;
+  ratios: [number, number];
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -41,6 +45,12 @@ export const USAGE = `Usage: npm run bench -- [options]
                       with --telemetry: which to run, comma-separated, of
                       ${TELEMETRY_CONFIGS.map((c) => c.key).join(',')} (default: all; off is
                       always run, as everything is compared with it); fewer make rounds shorter
+  --sampling-phases <n>
+                      sampling in one broker: FluxMQ with tracing on under a steady fan-in, its sampling
+                      ratio switched through the admin API, n phases at the second ratio each between two
+                      at the first (2 s each, times --scale); the median of the paired changes
+                      (JSON to bench/results/sampling-phases.json)
+  --ratios <a,b>      with --sampling-phases: the baseline ratio and the one measured (default: 0,0.01)
   --help              this text`;
 
 export function parseArgs(argv: string[]): Options | 'help' {
@@ -55,6 +65,9 @@ export function parseArgs(argv: string[]): Options | 'help' {
     telemetry: false,
     rounds: 5,
     configurations: TELEMETRY_CONFIGS.map((c) => c.key),
+    samplingPhases: false,
+    phases: 30,
+    ratios: [0, 0.01],
   };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
@@ -112,6 +125,21 @@ export function parseArgs(argv: string[]): Options | 'help' {
           flag,
         );
         break;
+      case '--sampling-phases':
+        options.samplingPhases = true;
+        options.phases = Number(value());
+        if (!Number.isInteger(options.phases) || options.phases < 1) {
+          throw new Error(`--sampling-phases needs a whole number of phases ≥ 1\n\n${USAGE}`);
+        }
+        break;
+      case '--ratios': {
+        const ratios = value().split(',').map(Number);
+        if (ratios.length !== 2 || ratios.some((r) => !(r >= 0 && r <= 1)) || ratios[0] === ratios[1]) {
+          throw new Error(`--ratios needs two different sample ratios from 0 to 1, e.g. 0,0.01\n\n${USAGE}`);
+        }
+        options.ratios = [ratios[0], ratios[1]];
+        break;
+      }
       case '--help':
       case '-h':
         return 'help';
@@ -119,7 +147,21 @@ export function parseArgs(argv: string[]): Options | 'help' {
         throw new Error(`unknown option ${argv[i]}\n\n${USAGE}`);
     }
   }
+  if (options.samplingPhases) return samplingPhasesOptions(options, given);
   return options.telemetry ? telemetryOptions(options, given) : plainOptions(options, given);
+}
+
+/** One broker (FluxMQ), one load (fan-in): only the phases, their length and the ratios can change. */
+function samplingPhasesOptions(options: Options, given: Set<string>): Options {
+  const refused = ['--telemetry', '--brokers', '--scenarios', '--rounds', '--configurations', '--from'];
+  const clash = refused.find((flag) => given.has(flag));
+  if (clash) throw new Error(`${clash} does not go with --sampling-phases\n\n${USAGE}`);
+  return {
+    ...options,
+    brokers: ['fluxmq'],
+    scenarios: ['fan-in'],
+    out: given.has('--out') ? options.out : resolve(benchRoot, 'results/sampling-phases.json'),
+  };
 }
 
 function telemetryScenarios(): ScenarioName[] {
@@ -128,6 +170,7 @@ function telemetryScenarios(): ScenarioName[] {
 
 /** Only FluxMQ has telemetry to switch, and only scenarios that move messages give tracing work. */
 function telemetryOptions(options: Options, given: Set<string>): Options {
+  if (given.has('--ratios')) throw new Error(`--ratios applies to --sampling-phases only\n\n${USAGE}`);
   if (given.has('--brokers') && options.brokers.join() !== 'fluxmq') {
     throw new Error('--telemetry measures FluxMQ only: leave out --brokers or give --brokers fluxmq');
   }
@@ -154,6 +197,7 @@ function plainOptions(options: Options, given: Set<string>): Options {
   for (const flag of ['--rounds', '--configurations']) {
     if (given.has(flag)) throw new Error(`${flag} applies to --telemetry only\n\n${USAGE}`);
   }
+  if (given.has('--ratios')) throw new Error(`--ratios applies to --sampling-phases only\n\n${USAGE}`);
   return options;
 }
 

@@ -7,6 +7,12 @@ import { repoRoot } from './paths';
 import { openFilesLimit } from './proc';
 import { DOCS_MARKERS, markdownTable, textTable, updateDocs } from './report';
 import { runWithRetries } from './runner';
+import {
+  isSamplingPhasesReport,
+  runSamplingPhases,
+  samplingPhasesText,
+  type SamplingPhasesReport,
+} from './sampling-phases';
 import { scenarios } from './scenarios';
 import { isTelemetryReport, type TelemetryReport } from './telemetry';
 import { TELEMETRY_MARKERS, telemetryMarkdown, telemetryText } from './telemetry-report';
@@ -27,10 +33,10 @@ async function main(): Promise<number> {
     return 0;
   }
   if (options.from) {
-    await show(
-      JSON.parse(readFileSync(options.from, 'utf8')) as BenchReport | TelemetryReport,
-      options.markdown,
-    );
+    const saved = JSON.parse(readFileSync(options.from, 'utf8')) as
+      BenchReport | TelemetryReport | SamplingPhasesReport;
+    if (isSamplingPhasesReport(saved)) console.log(samplingPhasesText(saved));
+    else await show(saved, options.markdown);
     return 0;
   }
   // Brokers are separate processes: whatever ends this one must not leave them running.
@@ -46,6 +52,14 @@ async function main(): Promise<number> {
   log(
     `${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, open files ${machine.openFilesLimit}`,
   );
+  if (options.samplingPhases) {
+    const phases = await runSamplingPhases(options, machine);
+    mkdirSync(dirname(options.out), { recursive: true });
+    writeFileSync(options.out, `${JSON.stringify(phases, null, 2)}\n`);
+    console.log(samplingPhasesText(phases));
+    log(`Results written to ${options.out}`);
+    return 0;
+  }
   const maxConnections = openFilesLimit() - FD_RESERVE;
   const report = options.telemetry
     ? await runTelemetry(options, machine, maxConnections)

@@ -123,7 +123,8 @@ export function median(values: readonly number[]): number | null {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function change(value: number | null, base: number | null): number | null {
+/** The relative change of `value` from `base`; null when either is missing. */
+export function change(value: number | null, base: number | null): number | null {
   return value === null || base === null || base === 0 ? null : (value - base) / base;
 }
 

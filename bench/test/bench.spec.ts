@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SamplingPhasesReport } from '../src/sampling-phases';
 import { TELEMETRY_CONFIGS, type TelemetryReport } from '../src/telemetry';
 import type { BenchReport, BrokerName } from '../src/types';
 import { SCENARIOS } from '../src/types';
@@ -136,5 +137,54 @@ describe.runIf(fluxmqBuilt)('bench --telemetry --quick', () => {
     });
     for (const config of TELEMETRY_CONFIGS) expect(text).toContain(config.label);
     expect(text).toContain('Targets (product issue)');
+  });
+});
+
+describe.runIf(fluxmqBuilt)('bench --sampling-phases --quick', () => {
+  let dir: string;
+  let out: string;
+  let report: SamplingPhasesReport;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fluxmq-bench-phases-'));
+    out = join(dir, 'phases.json');
+    // 0% and 100%: spans exported after the run can only come from phases whose ratio the API switched to.
+    execFileSync(
+      process.execPath,
+      ['dist/run.js', '--sampling-phases', '3', '--ratios', '0,1', '--quick', '--out', out],
+      {
+        cwd: bench,
+        stdio: 'pipe',
+        timeout: 60000,
+        env: { ...process.env, BENCH_FLUXMQ_ENV: 'OTEL_BSP_SCHEDULE_DELAY=100' },
+      },
+    );
+    report = JSON.parse(readFileSync(out, 'utf8')) as SamplingPhasesReport;
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('alternated the ratios phase by phase under a load that kept moving, and paired every measured phase', () => {
+    expect(report.mode).toBe('sampling-phases');
+    expect(report.phases.map((p) => p.ratio)).toEqual([0, 1, 0, 1, 0, 1, 0]);
+    for (const p of report.phases) {
+      expect(p.messages).toBeGreaterThan(0);
+      expect(p.perCpu).toBeGreaterThan(0);
+    }
+    expect(report.changes).toHaveLength(3);
+    expect(report.change).toBe([...report.changes].sort((a, b) => a - b)[1]);
+  });
+
+  it('switched sampling in the running broker: a broker started at 0% exported spans', () => {
+    expect(report.counters['fluxmq_trace_spans_exported_total']).toBeGreaterThan(0);
+  });
+
+  it('re-renders the saved report with --from', () => {
+    const text = execFileSync(process.execPath, ['dist/run.js', '--from', out], {
+      cwd: bench,
+      encoding: 'utf8',
+    });
+    expect(text).toContain('sampling switched between 0% and 100%');
+    expect(text).toContain('100% against 0%');
   });
 });

@@ -96,3 +96,43 @@ describe('bench --telemetry options', () => {
     );
   });
 });
+
+describe('bench --sampling-phases options', () => {
+  it('switches between 0% and 1% by default, for the number of phases given, into its own JSON file', () => {
+    const options = parseArgs(['--sampling-phases', '12']);
+    expect(options).toMatchObject({
+      samplingPhases: true,
+      phases: 12,
+      ratios: [0, 0.01],
+      brokers: ['fluxmq'],
+      scenarios: ['fan-in'],
+    });
+    expect(options !== 'help' && options.out).toMatch(/bench\/results\/sampling-phases\.json$/);
+    expect(parseArgs(['--sampling-phases', '5', '--ratios', '0.01,1', '--scale', '2'])).toMatchObject({
+      phases: 5,
+      ratios: [0.01, 1],
+      scale: 2,
+    });
+  });
+
+  it('refuses phases, ratios and modes it cannot run', () => {
+    for (const bad of ['0', '2.5', 'x']) {
+      expect(() => parseArgs(['--sampling-phases', bad])).toThrow(/--sampling-phases needs/);
+    }
+    for (const bad of ['0.01', '0,2', '0.5,0.5', '0,x', '0,0.01,1']) {
+      expect(() => parseArgs(['--sampling-phases', '3', '--ratios', bad])).toThrow(/--ratios needs/);
+    }
+    expect(() => parseArgs(['--ratios', '0,0.01'])).toThrow(/--ratios applies to --sampling-phases only/);
+    expect(() => parseArgs(['--telemetry', '--ratios', '0,0.01'])).toThrow(/--sampling-phases only/);
+    for (const clash of [
+      ['--telemetry'],
+      ['--brokers', 'fluxmq'],
+      ['--scenarios', 'fan-out'],
+      ['--rounds', '3'],
+    ]) {
+      expect(() => parseArgs(['--sampling-phases', '3', ...clash])).toThrow(
+        `${clash[0]} does not go with --sampling-phases`,
+      );
+    }
+  });
+});

@@ -96,7 +96,8 @@ export const fluxmq: BrokerLauncher = {
       await sleep(settleMs);
       return traceCounters(httpPort);
     };
-    return tracing ? { ...broker, counters } : broker;
+    const adminUrl = `http://${HOST}:${httpPort}`;
+    return tracing ? { ...broker, adminUrl, counters } : { ...broker, adminUrl };
   },
 };
 

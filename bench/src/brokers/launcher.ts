@@ -13,6 +13,8 @@ export interface RunningBroker {
   stop(): Promise<void>;
   /** The broker's own counters (FluxMQ: spans exported, dropped, shed), read after the load, outside the measurement. */
   counters?(): Promise<Record<string, number>>;
+  /** FluxMQ's admin HTTP API, e.g. to change the sampling ratio while it runs. */
+  adminUrl?: string;
 }
 
 /** What may vary per start: FluxMQ takes extra FLUXMQ_* settings (the telemetry mode's configurations). */
