@@ -151,9 +151,21 @@ export function parseArgs(argv: string[]): Options | 'help' {
   return options.telemetry ? telemetryOptions(options, given) : plainOptions(options, given);
 }
 
-/** One broker (FluxMQ), one load (fan-in): only the phases, their length and the ratios can change. */
+/**
+ * One broker (FluxMQ), one load (fan-in), one run: only the phases, their length, the ratios and the output
+ * file can change. No retries (a disturbance hits neighbouring phases alike) and no Markdown table.
+ */
 function samplingPhasesOptions(options: Options, given: Set<string>): Options {
-  const refused = ['--telemetry', '--brokers', '--scenarios', '--rounds', '--configurations', '--from'];
+  const refused = [
+    '--telemetry',
+    '--brokers',
+    '--scenarios',
+    '--rounds',
+    '--configurations',
+    '--from',
+    '--retries',
+    '--markdown',
+  ];
   const clash = refused.find((flag) => given.has(flag));
   if (clash) throw new Error(`${clash} does not go with --sampling-phases\n\n${USAGE}`);
   return {

@@ -129,6 +129,8 @@ describe('bench --sampling-phases options', () => {
       ['--brokers', 'fluxmq'],
       ['--scenarios', 'fan-out'],
       ['--rounds', '3'],
+      ['--retries', '1'],
+      ['--markdown'],
     ]) {
       expect(() => parseArgs(['--sampling-phases', '3', ...clash])).toThrow(
         `${clash[0]} does not go with --sampling-phases`,
