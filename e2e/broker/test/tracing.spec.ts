@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createConnection } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { generate } from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +15,23 @@ import {
 
 // OTLP span kinds (proto enum): 1 internal, 2 server, 4 producer, 5 consumer.
 const KIND = { internal: 1, server: 2, producer: 4, consumer: 5 };
+
+/**
+ * A 3.1.1 client on a bare socket, connected: what it writes in one call reaches the broker in one read,
+ * which MQTT.js does not promise.
+ */
+async function rawConnect(port: number, clientId: string): Promise<Socket> {
+  const socket = createConnection({ host: '127.0.0.1', port });
+  const connack = new Promise((r) => socket.once('data', r));
+  socket.write(generate({ cmd: 'connect', clientId, protocolVersion: 4, keepalive: 30 }));
+  await connack;
+  return socket;
+}
+
+/** A QoS 0 PUBLISH with a one-byte payload, as bytes. */
+function publishBytes(topic: string): Buffer {
+  return generate({ cmd: 'publish', topic, payload: 'x', qos: 0, dup: false, retain: false });
+}
 
 describe('OpenTelemetry tracing', () => {
   let app: AppProcess | undefined;
@@ -185,15 +202,10 @@ describe('OpenTelemetry tracing', () => {
 
   it('times a message from the socket read it came in: messages read together start together', async () => {
     const { spans } = await start({});
-    const socket = createConnection({ host: '127.0.0.1', port: app!.ports['tcp'] });
-    const connack = new Promise((r) => socket.once('data', r));
-    socket.write(generate({ cmd: 'connect', clientId: 'batch', protocolVersion: 4, keepalive: 30 }));
-    await connack;
-    const publish = (topic: string) =>
-      generate({ cmd: 'publish', topic, payload: 'x', qos: 0, dup: false, retain: false });
-    socket.write(Buffer.concat([publish('read/one'), publish('read/two')])); // one write, one read
+    const socket = await rawConnect(app!.ports['tcp'], 'batch');
+    socket.write(Buffer.concat([publishBytes('read/one'), publishBytes('read/two')])); // one write, one read
     await sleep(30);
-    socket.write(publish('read/three'));
+    socket.write(publishBytes('read/three'));
     await waitUntil(
       () => spans.filter((s) => s.name === 'publish').length === 3,
       5000,
@@ -221,14 +233,9 @@ describe('OpenTelemetry tracing', () => {
     await sub.subscribeAsync('read/#', { qos: 0 });
     let received = 0;
     sub.on('message', () => received++);
-    const socket = createConnection({ host: '127.0.0.1', port: app!.ports['tcp'] });
-    const connack = new Promise((r) => socket.once('data', r));
-    socket.write(generate({ cmd: 'connect', clientId: 'pair', protocolVersion: 4, keepalive: 30 }));
-    await connack;
-    const publish = (topic: string) =>
-      generate({ cmd: 'publish', topic, payload: 'x', qos: 0, dup: false, retain: false });
+    const socket = await rawConnect(app!.ports['tcp'], 'pair');
     // One write, one read: both messages share their receive time, and the untraced one comes first.
-    socket.write(Buffer.concat([publish('read/plain'), publish('read/traced')]));
+    socket.write(Buffer.concat([publishBytes('read/plain'), publishBytes('read/traced')]));
     await waitUntil(() => received === 2, 5000, 'both messages delivered');
     await waitUntil(() => spans.some((s) => s.name === 'publish'), 5000, 'the publish span');
     socket.destroy();
