@@ -4,6 +4,7 @@ import * as decoder from './decoder';
 import * as packets from './packets';
 import * as propertyIds from './property-ids';
 import * as reasonCodes from './reason-codes';
+import * as wire from './wire';
 
 // Every lib re-exports its values as `export import` aliases (plain properties once compiled), never as
 // `export { x } from`: see docs/architecture.md, "Decisions".
@@ -14,6 +15,7 @@ export import PacketDecoder = decoder.PacketDecoder;
 export import encode = encoder.encode;
 export import withPacketId = encoder.withPacketId;
 export import withRetain = encoder.withRetain;
+export import utf8Length = wire.utf8Length;
 export import PacketType = packets.PacketType;
 export import PACKET_TYPE_NAMES = packets.PACKET_TYPE_NAMES;
 export import PropertyId = propertyIds.PropertyId;

@@ -16,6 +16,21 @@ describe('topic validation', () => {
   ])('refuses topic %j (%s)', (t, why) => {
     expect(topicNameError(t, limits)).toContain(why);
   });
+  // The limit is in UTF-8 bytes, not characters: 21 three-byte characters are 63 bytes, 22 are 66.
+  it.each([
+    ['温'.repeat(21), null],
+    ['温'.repeat(22), 'longer'],
+    ['é'.repeat(32), null],
+    ['é'.repeat(33), 'longer'],
+    ['😀'.repeat(16), null],
+    ['😀'.repeat(16) + 'x', 'longer'],
+    ['x'.repeat(64), null],
+  ])('counts topic %j in bytes', (t, why) => {
+    const error = topicNameError(t, limits);
+    if (why === null) expect(error).toBeNull();
+    else expect(error).toContain(why);
+    expect(topicFilterError(t, limits) === null).toBe(why === null);
+  });
   it.each(['#', '+', 'a/+/b', 'a/#', '+/+', '/#', '$share/g/a'])('accepts filter %j', (f) => {
     expect(topicFilterError(f, limits)).toBeNull();
   });
