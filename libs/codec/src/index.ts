@@ -13,6 +13,7 @@ export type { DecoderOptions } from './decoder';
 export import DecodeError = errors.DecodeError;
 export import PacketDecoder = decoder.PacketDecoder;
 export import encode = encoder.encode;
+export import encodePublish = encoder.encodePublish;
 export import withPacketId = encoder.withPacketId;
 export import withRetain = encoder.withRetain;
 export import utf8Length = wire.utf8Length;

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import {
   DecodeError,
   encode,
+  encodePublish,
   PacketDecoder,
   PacketType,
   ReasonCode,
@@ -267,34 +268,7 @@ export class Client implements TransportSink, ClientInfo {
     if (subIds === undefined && this.outboundAliases === undefined && (trace === undefined || !v5)) {
       const shared = this.broker.encodings.get(msg, v5, qos);
       buf = qos === 0 ? withRetain(shared, retain) : withPacketId(shared, packetId, dup, retain);
-    } else {
-      let topic = msg.topic;
-      let properties: Properties | undefined;
-      if (v5) {
-        properties = { ...msg.forwardedProperties(), subscriptionIdentifiers: subIds };
-        if (trace) properties.userProperties = withTraceContext(properties.userProperties, trace);
-        const aliases = this.outboundAliases;
-        const known = aliases?.get(topic);
-        if (known !== undefined) {
-          properties.topicAlias = known; // the client has the topic already: send only the alias
-          topic = '';
-        } else if (aliases && aliases.size < this.topicAliasMaximum) {
-          properties.topicAlias = aliases.size + 1;
-          aliases.set(topic, properties.topicAlias);
-        }
-      }
-      const packet = {
-        type: PacketType.PUBLISH,
-        topic,
-        payload: msg.payload,
-        qos,
-        retain,
-        dup,
-        packetId,
-        properties,
-      };
-      buf = encode(packet, this.protocolVersion);
-    }
+    } else buf = this.encodeOwnPublish(msg, qos, retain, subIds, packetId, dup, trace);
     if (buf.length > this.maxPacketSize) {
       this.broker.drop('too_large', msg, this.clientId);
       return false;
@@ -306,6 +280,48 @@ export class Client implements TransportSink, ClientInfo {
     stats.payloadBytesSent[qos] += msg.payload.length;
     this.broker.observer?.messageDelivered?.(this.clientId, msg, qos);
     return true;
+  }
+
+  /**
+   * A PUBLISH only this subscriber gets: with its subscription identifiers, topic alias or trace context.
+   * Out of writePublish, which V8 inlines into the PUBLISH path whole, so that this rarer branch does not
+   * take up the budget the path is inlined under.
+   */
+  private encodeOwnPublish(
+    msg: Message,
+    qos: QoS,
+    retain: boolean,
+    subIds: number[] | undefined,
+    packetId: number,
+    dup: boolean,
+    trace: DeliveryTrace | undefined,
+  ): Buffer {
+    let topic = msg.topic;
+    let properties: Properties | undefined;
+    if (this.protocolVersion === 5) {
+      properties = { ...msg.forwardedProperties(), subscriptionIdentifiers: subIds };
+      if (trace) properties.userProperties = withTraceContext(properties.userProperties, trace);
+      const aliases = this.outboundAliases;
+      const known = aliases?.get(topic);
+      if (known !== undefined) {
+        properties.topicAlias = known; // the client has the topic already: send only the alias
+        topic = '';
+      } else if (aliases && aliases.size < this.topicAliasMaximum) {
+        properties.topicAlias = aliases.size + 1;
+        aliases.set(topic, properties.topicAlias);
+      }
+    }
+    const packet = {
+      type: PacketType.PUBLISH,
+      topic,
+      payload: msg.payload,
+      qos,
+      retain,
+      dup,
+      packetId,
+      properties,
+    };
+    return encodePublish(packet, this.protocolVersion);
   }
 
   // --- closing -----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { encode, PacketType, type QoS } from '@fluxmq/codec';
+import { encodePublish, PacketType, type QoS } from '@fluxmq/codec';
 import type { Message } from './message';
 
 /**
@@ -25,7 +25,7 @@ export class EncodeCache {
     let buf = this.slots[slot];
     if (buf === undefined) {
       const properties = v5 ? msg.forwardedProperties() : undefined;
-      buf = encode(
+      buf = encodePublish(
         {
           type: PacketType.PUBLISH,
           topic: msg.topic,
