@@ -21,6 +21,8 @@ export class SamplingPolicy {
   // the gaps of independent draws at `ratio` are) once per sampled message, instead of a random number per
   // message, leaves an unsampled message one decrement: at 1% the broker decides a hundred times per trace.
   private countdown = 1;
+  // A field rather than a getter over the lists: the publish path's inlined check reads it per message.
+  private onlyRatio = true;
 
   constructor(settings: SamplingConfig) {
     this.update(settings);
@@ -30,6 +32,7 @@ export class SamplingPolicy {
     this.ratio = settings.sampleRatio;
     this.clients = new Set(settings.alwaysSampleClients);
     this.topics = [...settings.alwaysSampleTopics];
+    this.onlyRatio = this.clients.size === 0 && this.topics.length === 0;
     this.countdown = this.gap();
   }
 
@@ -43,7 +46,7 @@ export class SamplingPolicy {
 
   /** True when no client or topic is always traced: the ratio alone decides for a message without context. */
   get ratioOnly(): boolean {
-    return this.clients.size === 0 && this.topics.length === 0;
+    return this.onlyRatio;
   }
 
   /** `parentSampled` is undefined when the message carries no trace context. */
@@ -62,7 +65,16 @@ export class SamplingPolicy {
 
   /** The ratio's decision for one message or control packet. */
   sampledByRatio(): boolean {
-    if (--this.countdown > 0) return false;
+    return this.ratioSkips() ? false : this.ratioSamples();
+  }
+
+  /** Counts one of the ratio's decisions; true when it is "not sampled", as all but one in a gap are. */
+  ratioSkips(): boolean {
+    return --this.countdown > 0;
+  }
+
+  /** The decision that ends a gap, after `ratioSkips` returned false: draws the next gap. */
+  ratioSamples(): boolean {
     this.countdown = this.gap();
     return this.ratio > 0;
   }

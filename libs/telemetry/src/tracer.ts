@@ -49,10 +49,22 @@ export class OtelTracing implements MessageTracer {
   }
 
   startPublish(publisher: ClientInfo | undefined, msg: Message): PublishTrace | undefined {
+    // Most messages carry no trace context, no list applies, and the ratio skips them: this check is all
+    // they cost. It is kept this small because V8 inlines it into the engine's PUBLISH path, whose bytecode
+    // inlined counts against one budget the path itself needs (docs/architecture.md, "Decisions").
+    const sampling = this.sampling;
+    if (sampling.ratioOnly && msg.properties?.userProperties === undefined && sampling.ratioSkips()) {
+      return undefined;
+    }
+    return this.decidePublish(publisher, msg);
+  }
+
+  /** The rest of the decision, out of line: a message the ratio picked, or one lists or context may pick. */
+  private decidePublish(publisher: ClientInfo | undefined, msg: Message): PublishTrace | undefined {
     const userProperties = msg.properties?.userProperties;
-    // Most messages carry no trace context and no list applies: the ratio decides, in one decrement.
     if (userProperties === undefined && this.sampling.ratioOnly) {
-      return this.sampling.sampledByRatio() ? this.messageSpans.start(publisher, msg, undefined) : undefined;
+      // startPublish counted this decision already: it is the one that ends a gap.
+      return this.sampling.ratioSamples() ? this.messageSpans.start(publisher, msg, undefined) : undefined;
     }
     const parent = extractTraceContext(userProperties);
     const parentSampled = parent ? (parent.traceFlags & TraceFlags.SAMPLED) !== 0 : undefined;

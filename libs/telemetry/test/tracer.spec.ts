@@ -69,6 +69,33 @@ describe('OtelTracing', () => {
     expect(tracing.startPublish(publisher, message('t'))).toBeUndefined();
   });
 
+  it('traces the ratio’s share of messages, each decision counted once on the fast path and off it', () => {
+    const sink = new CollectingSink();
+    const quarter = new SamplingPolicy({
+      sampleRatio: 0.25,
+      alwaysSampleClients: [],
+      alwaysSampleTopics: [],
+    });
+    const tracing = new OtelTracing(trace.getTracer('unused'), quarter, sink);
+    const withContext = new Message(
+      't',
+      Buffer.from('x'),
+      0,
+      false,
+      { userProperties: [['k', 'v']] },
+      'pub',
+      0,
+    );
+    const n = 40_000;
+    let traced = 0;
+    // Every other message carries user properties and is decided off the fast path, by the same countdown.
+    for (let i = 0; i < n; i++) {
+      if (tracing.startPublish(publisher, i % 2 === 0 ? message('t') : withContext)) traced++;
+    }
+    // Binomial(40,000, 0.25): standard deviation ~87; a message counted twice would shift it by thousands.
+    expect(Math.abs(traced - n / 4)).toBeLessThan(450);
+  });
+
   it('makes SDK spans of the tracer it is given when no exporter is installed', () => {
     const memory = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
