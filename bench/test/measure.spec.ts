@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { watchMachine } from '../src/measure';
+import { clkTck } from '../src/proc';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -54,7 +55,9 @@ describe('watchMachine', () => {
     const cpu = process.cpuUsage(cpuBefore);
     const { otherCpuSeconds, busiest } = watch.stop((cpu.user + cpu.system) / 1e6);
     const named = busiest.reduce((sum, entry) => sum + Number(entry.split(' ').pop()), 0);
-    expect(named).toBeGreaterThanOrEqual(0.8); // the burner
+    // The burner, as /proc counts it: whole clock ticks, split between user and system time, each of which
+    // can fall a tick short of the 0.8 s that process.cpuUsage measured (0.79 has been seen).
+    expect(named).toBeGreaterThanOrEqual(0.8 - 2 / clkTck());
     // The machine's busy time leaves out softirq time, which the loopback's TCP work puts in this process's
     // system time: subtracting one from the other used to hide other processes' CPU behind that work.
     expect(otherCpuSeconds).toBeGreaterThanOrEqual(named - 0.011);
