@@ -5,7 +5,9 @@ import { sleep } from './measure';
 import { PUBLISH, publishBatch, publishTemplate } from './packets';
 import { cpuSeconds } from './proc';
 import { ClientPool, RawClient, connectMany } from './raw-client';
+import { BATCH, PAYLOAD, PUBLISHERS, WINDOW } from './scenarios/fan-in';
 import { change, median, medianInterval, type MedianInterval } from './telemetry';
+import { formatChange } from './telemetry-report';
 import type { MachineInfo } from './types';
 
 // The sampling mode (--sampling-phases): one FluxMQ with tracing on under a steady fan-in load, its sampling
@@ -15,12 +17,6 @@ import type { MachineInfo } from './types';
 // phases on either side of it, measures the difference with that drift taken out. One broker also means one
 // JIT arrangement for both ratios: what a ratio costs by the work it adds, not by how V8 happened to compile
 // a process started with it (which the --telemetry mode, a fresh broker per run, includes).
-
-const PUBLISHERS = 20;
-const PAYLOAD = 64;
-const BATCH = 64;
-/** Messages published but not yet delivered, as in the fan-in scenario. */
-const WINDOW = 8192;
 
 export interface Phase {
   ratio: number;
@@ -193,18 +189,13 @@ export function samplingPhasesText(report: SamplingPhasesReport): string {
     `QoS 0 fan-in 20→1, one broker, sampling switched between ${a} and ${b} every ${report.options.phaseSeconds} s ` +
       `(${report.options.pairs} phases at ${b}):`,
     `  msgs per broker CPU-s, median of the phases: ${a} ${perCpu(report.options.ratios[0])}, ${b} ${perCpu(report.options.ratios[1])}`,
-    `  ${b} against ${a}: ${signed(report.change)} (median of ${report.changes.length} paired changes; ` +
+    `  ${b} against ${a}: ${formatChange(report.change)} (median of ${report.changes.length} paired changes; ` +
       (interval
-        ? `90% interval ${signed(interval.low)} to ${signed(interval.high)})`
+        ? `90% interval ${formatChange(interval.low)} to ${formatChange(interval.high)})`
         : 'too few phases for an interval)'),
   ].join('\n');
 }
 
 function percent(ratio: number): string {
   return `${+(ratio * 100).toFixed(3)}%`;
-}
-
-function signed(value: number | null): string {
-  if (value === null) return 'n/a';
-  return `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(1)}%`;
 }

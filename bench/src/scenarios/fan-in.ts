@@ -9,15 +9,16 @@ const LOAD = {
   full: { messages: 5_000_000, maxSeconds: 15 },
   quick: { messages: 60_000, maxSeconds: 5 },
 };
-const PUBLISHERS = 20;
-const PAYLOAD = 64;
-const BATCH = 64;
+// The load's shape; the sampling mode (--sampling-phases) runs the same one without an end.
+export const PUBLISHERS = 20;
+export const PAYLOAD = 64;
+export const BATCH = 64;
 /**
  * Messages published but not yet delivered, across all publishers (~600 KB). Enough to keep any broker
  * busy, small enough that no broker has to drop QoS 0 for a slow consumer (FluxMQ's default per-socket
  * outbound limit is 1 MiB), so the delivery ratio shows loss rather than back-pressure policy.
  */
-const WINDOW = 8192;
+export const WINDOW = 8192;
 
 export const fanIn: Scenario = {
   name: 'fan-in',
