@@ -1,5 +1,3 @@
-import type { Socket } from 'node:net';
-
 /** What the exporter needs of an HTTP answer; its body (an OTLP partial success, at most) is skipped. */
 export interface HttpResponse {
   readonly status: number;
@@ -21,72 +19,73 @@ interface Head {
 }
 
 /**
- * Reads one HTTP/1.1 answer from `socket` (skipping 1xx interim answers) and calls `done` once: with the
- * answer when its body has been read whole, or with the error that made it unreadable. Returns a function
- * that stops reading, which the caller calls once it is done with the exchange.
+ * Reads one HTTP/1.1 answer (skipping 1xx interim answers) from the bytes it is given, and calls `done`
+ * once: with the answer when its body has been read whole, or with the error that made it unreadable.
  */
-export function readResponse(
-  socket: Socket,
-  done: (err: Error | undefined, response?: HttpResponse) => void,
-): () => void {
-  let buffered: Buffer = Buffer.alloc(0);
-  let head: Head | undefined;
-  let settled = false;
-  const settle = (err: Error | undefined, response?: HttpResponse) => {
-    if (settled) return;
-    settled = true;
-    done(err, response);
-  };
-  const answered = (keepAlive: boolean) =>
-    settle(undefined, { status: head!.status, retryAfter: head!.retryAfter, keepAlive });
+export class ResponseReader {
+  private buffered: Buffer = Buffer.alloc(0);
+  private head: Head | undefined;
+  private settled = false;
 
-  const onData = (chunk: Buffer) => {
-    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+  constructor(private readonly done: (err: Error | undefined, response?: HttpResponse) => void) {}
+
+  /** The caller may reuse `chunk` once this returns. */
+  push(chunk: Buffer): void {
+    this.buffered = Buffer.concat([this.buffered, chunk]);
     try {
-      parse();
+      this.parse();
     } catch (err) {
-      settle(err as Error);
+      this.settle(err as Error);
     }
-  };
-  const parse = () => {
-    while (!settled) {
-      if (!head) {
-        const end = buffered.indexOf('\r\n\r\n');
+  }
+
+  /** The server closed its side. */
+  end(): void {
+    const head = this.head;
+    if (head && !head.chunked && head.contentLength === undefined) this.answered(false);
+    else this.settle(new Error('OTLP collector closed the connection mid-answer'));
+  }
+
+  private parse(): void {
+    while (!this.settled) {
+      if (!this.head) {
+        const end = this.buffered.indexOf('\r\n\r\n');
         if (end < 0) {
-          if (buffered.length > MAX_HEAD_BYTES) throw new Error('HTTP answer head too large');
+          if (this.buffered.length > MAX_HEAD_BYTES) throw new Error('HTTP answer head too large');
           return;
         }
-        head = parseHead(buffered.toString('latin1', 0, end));
-        buffered = buffered.subarray(end + 4);
-        if (head.status < 200) {
-          head = undefined; // 100 Continue and the like: the real answer follows
-          continue;
-        }
+        const head = parseHead(this.buffered.toString('latin1', 0, end));
+        this.buffered = this.buffered.subarray(end + 4);
+        // 100 Continue and the like: the real answer follows.
+        if (head.status >= 200) this.head = head;
+        continue;
       }
+      const head = this.head;
       let bodyEnd: number;
       if (head.status === 204 || head.status === 304) bodyEnd = 0;
-      else if (head.chunked) bodyEnd = chunkedBodyEnd(buffered);
+      else if (head.chunked) bodyEnd = chunkedBodyEnd(this.buffered);
       else if (head.contentLength !== undefined)
-        bodyEnd = buffered.length >= head.contentLength ? head.contentLength : -1;
-      else bodyEnd = -1; // the body runs until the server closes the connection: `onEnd`
+        bodyEnd = this.buffered.length >= head.contentLength ? head.contentLength : -1;
+      else bodyEnd = -1; // the body runs until the server closes the connection: `end`
       if (bodyEnd < 0) {
-        if (buffered.length > MAX_BODY_BYTES) throw new Error('HTTP answer body too large');
+        if (this.buffered.length > MAX_BODY_BYTES) throw new Error('HTTP answer body too large');
         return;
       }
       // Bytes past the answer were never asked for: the connection is not trusted further.
-      return answered(head.keepAlive && buffered.length === bodyEnd);
+      return this.answered(head.keepAlive && this.buffered.length === bodyEnd);
     }
-  };
-  const onEnd = () => {
-    if (head && !head.chunked && head.contentLength === undefined) answered(false);
-    else settle(new Error('OTLP collector closed the connection mid-answer'));
-  };
-  socket.on('data', onData);
-  socket.once('end', onEnd);
-  return () => {
-    socket.off('data', onData);
-    socket.off('end', onEnd);
-  };
+  }
+
+  private answered(keepAlive: boolean): void {
+    const head = this.head!;
+    this.settle(undefined, { status: head.status, retryAfter: head.retryAfter, keepAlive });
+  }
+
+  private settle(err: Error | undefined, response?: HttpResponse): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.done(err, response);
+  }
 }
 
 function parseHead(text: string): Head {

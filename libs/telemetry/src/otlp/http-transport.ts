@@ -2,7 +2,7 @@ import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { readResponse, type HttpResponse } from './http-response';
+import { ResponseReader, type HttpResponse } from './http-response';
 
 const gzipAsync = promisify(gzip);
 
@@ -31,19 +31,28 @@ export class ExportError extends Error {
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 
+/** Answers are read into this buffer (Node's `onread`) and copied out only as far as they are kept. */
+const READ_BUFFER_BYTES = 16 * 1024;
+
 /**
  * POSTs OTLP/protobuf bodies over one kept-alive connection, one request at a time (the batcher never has
- * two in flight). HTTP/1.1 by hand rather than node:http: the broker's own sockets run through Node's stream
- * code, and node:http's requests (string header chunks, sockets with an HTTP parser) made V8 recompile that
- * code for objects of other shapes at the first export, slowing every MQTT write and read after it. Here the
- * exporter writes Buffers to a plain socket, corked, as the broker does. `send` resolves on a 2xx answer once
- * the whole body is out, rejects otherwise after closing the connection: either way the body's buffers are
- * free for reuse when it settles.
+ * two in flight). HTTP/1.1 by hand rather than node:http, for the broker's sake: its MQTT sockets run through
+ * Node's stream code, and node:http's requests (string header chunks, write callbacks, queued writes on a
+ * connecting socket, answers pushed through the readable stream and its 'data' event) made V8 recompile that
+ * code for other shapes and call targets at the first export, slowing every MQTT read and write after it.
+ * Here the exporter connects ahead of time, writes one Buffer per request to the connected socket without a
+ * callback, as the broker writes, and takes answers from `onread`, which bypasses the readable stream.
+ * `send` resolves on a 2xx answer and rejects otherwise, closing the connection unless the answer left it
+ * fit for the next request.
  */
 export class OtlpHttpTransport {
   private readonly url: URL;
   private readonly head: string;
   private socket: Socket | undefined;
+  private connecting: Promise<Socket> | undefined;
+  /** The answer being read on `socket`; bytes that arrive with none are not an answer to anything. */
+  private reader: ResponseReader | undefined;
+  private readonly readBuffer = Buffer.alloc(READ_BUFFER_BYTES);
 
   constructor(private readonly settings: HttpTransportSettings) {
     this.url = new URL(settings.url);
@@ -60,15 +69,18 @@ export class OtlpHttpTransport {
     this.head = `POST ${this.url.pathname}${this.url.search} HTTP/1.1\r\n${lines.join('')}`;
   }
 
+  /** Opens the connection before the first export needs it; a collector not up yet is tried again then. */
+  connect(): void {
+    this.connection().catch(() => undefined);
+  }
+
   async send(chunks: readonly Buffer[]): Promise<void> {
     // zlib runs on libuv's thread pool, not on the event loop.
     const body = this.settings.compression === 'gzip' ? [await gzipAsync(Buffer.concat(chunks))] : chunks;
-    let length = 0;
-    for (const chunk of body) length += chunk.length;
-    const socket = this.socket ?? (await this.open());
+    const socket = await this.connection();
     let response: HttpResponse;
     try {
-      response = await this.exchange(socket, body, length);
+      response = await this.exchange(socket, body);
     } catch (err) {
       this.close(socket);
       throw err;
@@ -92,17 +104,30 @@ export class OtlpHttpTransport {
     if (this.socket) this.close(this.socket);
   }
 
-  /**
-   * Connects, and resolves only once connected: a write to a connecting socket is queued in its stream
-   * state, which gives that state a shape the broker's sockets never have (see the class comment).
-   */
+  private connection(): Promise<Socket> {
+    if (this.socket) return Promise.resolve(this.socket);
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  /** Resolves once connected: a write to a connecting socket is queued in a way MQTT writes never are. */
   private open(): Promise<Socket> {
     const https = this.url.protocol === 'https:';
     const port = Number(this.url.port) || (https ? 443 : 80);
     const host = this.url.hostname.replace(/^\[|\]$/g, ''); // an IPv6 literal without its brackets
-    const socket = https
-      ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host })
-      : tcpConnect({ host, port });
+    let socket: Socket;
+    if (https) {
+      // TLS sockets take no `onread`; the broker's MQTT-over-TLS sockets are of that kind too.
+      socket = tlsConnect({ host, port, servername: isIP(host) ? undefined : host });
+      socket.on('data', (chunk: Buffer) => this.received(socket, chunk));
+    } else {
+      const buffer = this.readBuffer;
+      const callback = (bytes: number) => {
+        this.received(socket, buffer.subarray(0, bytes));
+        return true;
+      };
+      socket = tcpConnect({ host, port, onread: { buffer, callback } });
+    }
     return new Promise<Socket>((resolve, reject) => {
       const fail = (err: ExportError) => {
         clearTimeout(timer);
@@ -120,6 +145,7 @@ export class OtlpHttpTransport {
         socket.off('error', refused);
         socket.setNoDelay(true);
         socket.on('error', () => this.close(socket)); // an idle connection's: the next send reconnects
+        socket.on('end', () => this.reader?.end());
         socket.on('close', () => {
           if (this.socket === socket) this.socket = undefined;
         });
@@ -131,46 +157,46 @@ export class OtlpHttpTransport {
     });
   }
 
+  /** `chunk` may be the read buffer, which the next read overwrites. */
+  private received(socket: Socket, chunk: Buffer): void {
+    if (this.socket !== socket) return;
+    if (this.reader) this.reader.push(chunk);
+    else this.close(socket);
+  }
+
   private close(socket: Socket): void {
     if (this.socket === socket) this.socket = undefined;
     socket.destroy();
   }
 
-  /** Writes one request and reads its answer; resolves when both are done. */
-  private exchange(socket: Socket, body: readonly Buffer[], length: number): Promise<HttpResponse> {
+  /** Writes one request and reads its answer. */
+  private exchange(socket: Socket, body: readonly Buffer[]): Promise<HttpResponse> {
+    let length = 0;
+    for (const chunk of body) length += chunk.length;
+    const head = Buffer.from(`${this.head}content-length: ${length}\r\n\r\n`, 'latin1');
     return new Promise<HttpResponse>((resolve, reject) => {
-      let written = false;
-      let answer: HttpResponse | undefined;
+      let settled = false;
+      const finish = (err: Error | undefined, response?: HttpResponse) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.reader = undefined;
+        socket.off('error', failed);
+        socket.off('close', closed);
+        if (err) reject(err instanceof ExportError ? err : new ExportError(err.message, true));
+        else resolve(response!);
+      };
       const timer = setTimeout(
         () => finish(new ExportError(`OTLP export timed out after ${this.settings.timeoutMs} ms`, true)),
         this.settings.timeoutMs,
       );
-      const stopReading = readResponse(socket, (err, response) => {
-        if (err) return finish(err);
-        answer = response;
-        // A server may answer before it has read the body; the body must be out before it is reused.
-        if (written || response!.status < 200 || response!.status >= 300) finish();
-      });
-      const finish = (err?: Error) => {
-        clearTimeout(timer);
-        stopReading();
-        socket.off('close', closed);
-        socket.off('error', failed);
-        if (err) reject(err);
-        else resolve(answer!);
-      };
-      const failed = (err: Error) => finish(new ExportError(err.message, true));
+      const failed = (err: Error) => finish(err);
       const closed = () => finish(new ExportError('OTLP collector closed the connection', true));
       socket.once('error', failed);
       socket.once('close', closed);
-      socket.cork();
-      socket.write(Buffer.from(`${this.head}content-length: ${length}\r\n\r\n`, 'latin1'));
-      for (let i = 0; i < body.length - 1; i++) socket.write(body[i]);
-      socket.write(body[body.length - 1] ?? Buffer.alloc(0), () => {
-        written = true;
-        if (answer) finish();
-      });
-      socket.uncork();
+      this.reader = new ResponseReader(finish);
+      // A copy of its own: the batch's buffers are free again at once, and no write callback is needed.
+      socket.write(Buffer.concat([head, ...body], head.length + length));
     });
   }
 }
