@@ -24,7 +24,6 @@ export class OtlpSpanExporter {
   /** The scope of message spans: FluxMQ's name and version. */
   readonly messageScope: EncodedScope;
   private readonly batcher: SpanBatcher;
-  private readonly transport: OtlpHttpTransport;
   private resource: Buffer | undefined;
   private shedCount = 0;
 
@@ -36,11 +35,10 @@ export class OtlpSpanExporter {
     onExportFailed?: (error: Error, spans: number) => void,
   ) {
     this.messageScope = EncodedScope.of(scope);
-    this.transport = new OtlpHttpTransport(settings);
-    this.transport.connect();
+    const transport = new OtlpHttpTransport(settings);
     this.batcher = new SpanBatcher(
       settings.batch,
-      async (batch) => this.transport.send(batch.request(await this.resourceBytes())),
+      async (batch) => transport.send(batch.request(await this.resourceBytes())),
       (error, spans) => onExportFailed?.(error instanceof Error ? error : new Error(String(error)), spans),
     );
   }
@@ -67,9 +65,8 @@ export class OtlpSpanExporter {
     return this.batcher.flush();
   }
 
-  async shutdown(): Promise<void> {
-    await this.batcher.shutdown();
-    this.transport.destroy();
+  shutdown(): Promise<void> {
+    return this.batcher.shutdown();
   }
 
   private async resourceBytes(): Promise<Buffer> {
