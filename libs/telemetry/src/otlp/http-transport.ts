@@ -1,4 +1,10 @@
-import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  validateHeaderName,
+  validateHeaderValue,
+  type RequestOptions,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -39,17 +45,30 @@ export class OtlpHttpTransport {
   private readonly url: URL;
   private readonly request: typeof httpRequest;
   private readonly options: RequestOptions;
+  private readonly agent: HttpAgent;
 
   constructor(private readonly settings: HttpTransportSettings) {
     this.url = new URL(settings.url);
+    // Checked once, at start-up: a header that cannot be sent stops the broker with a clear error rather
+    // than failing every export.
+    for (const [name, value] of Object.entries(settings.headers)) {
+      try {
+        validateHeaderName(name);
+        validateHeaderValue(name, value);
+      } catch (err) {
+        throw new Error(`OTLP exporter header ${JSON.stringify(name)}: ${(err as Error).message}`);
+      }
+    }
     const https = this.url.protocol === 'https:';
     this.request = https ? httpsRequest : httpRequest;
     const agentOptions = { keepAlive: true, maxSockets: 1 };
-    this.options = {
-      method: 'POST',
-      agent: https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions),
-      timeout: settings.timeoutMs,
-    };
+    this.agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    this.options = { method: 'POST', agent: this.agent, timeout: settings.timeoutMs };
+  }
+
+  /** Closes the kept-alive connection (at shutdown, once the last export has settled). */
+  destroy(): void {
+    this.agent.destroy();
   }
 
   /** Sends the chunks as one body: written one after another, they leave in one system call. */
@@ -65,9 +84,10 @@ export class OtlpHttpTransport {
     };
     if (this.settings.compression === 'gzip') headers['content-encoding'] = 'gzip';
     await new Promise<void>((resolve, reject) => {
+      // Whatever went wrong on the connection (an answer cut short, an unreadable one) may pass.
       const fail = (err: Error) => {
         req.destroy();
-        reject(err);
+        reject(err instanceof ExportError ? err : new ExportError(err.message, true));
       };
       const req = this.request(this.url, { ...this.options, headers }, (res) => {
         res.resume();

@@ -24,6 +24,7 @@ export class OtlpSpanExporter {
   /** The scope of message spans: FluxMQ's name and version. */
   readonly messageScope: EncodedScope;
   private readonly batcher: SpanBatcher;
+  private readonly transport: OtlpHttpTransport;
   private resource: Buffer | undefined;
   private shedCount = 0;
 
@@ -35,10 +36,10 @@ export class OtlpSpanExporter {
     onExportFailed?: (error: Error, spans: number) => void,
   ) {
     this.messageScope = EncodedScope.of(scope);
-    const transport = new OtlpHttpTransport(settings);
+    this.transport = new OtlpHttpTransport(settings);
     this.batcher = new SpanBatcher(
       settings.batch,
-      async (batch) => transport.send(batch.request(await this.resourceBytes())),
+      async (batch) => this.transport.send(batch.request(await this.resourceBytes())),
       (error, spans) => onExportFailed?.(error instanceof Error ? error : new Error(String(error)), spans),
     );
   }
@@ -65,8 +66,9 @@ export class OtlpSpanExporter {
     return this.batcher.flush();
   }
 
-  shutdown(): Promise<void> {
-    return this.batcher.shutdown();
+  async shutdown(): Promise<void> {
+    await this.batcher.shutdown();
+    this.transport.destroy();
   }
 
   private async resourceBytes(): Promise<Buffer> {
