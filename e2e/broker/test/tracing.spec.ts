@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
+import { join } from 'node:path';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { generate } from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createPki } from '../../../libs/listeners/test/certificates';
 import {
+  exitOf,
   LOCAL_PORTS,
   OtlpReceiver,
+  runApp,
   sleep,
   startApp,
   waitUntil,
@@ -198,6 +202,37 @@ describe('OpenTelemetry tracing', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${app.ports['http']}/metrics`)).text();
     const failed = /fluxmq_trace_spans_dropped_total\{reason="export_failed"\} (\d+)/.exec(metrics);
     expect(Number(failed?.[1])).toBeGreaterThanOrEqual(2);
+  });
+
+  it('exports to an https collector signed by the CA it is given, and will not start without that file', async () => {
+    const pki = createPki();
+    try {
+      receiver = await OtlpReceiver.start(200, {
+        cert: pki.read(pki.server.cert),
+        key: pki.read(pki.server.key),
+      });
+      const env = {
+        ...LOCAL_PORTS,
+        FLUXMQ_TELEMETRY_TRACING_ENABLED: 'true',
+        FLUXMQ_TELEMETRY_TRACING_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+      };
+      app = await startApp([], { ...env, OTEL_EXPORTER_OTLP_CERTIFICATE: pki.ca });
+      const c = await connect(`mqtt://127.0.0.1:${app.ports['tcp']}`, { clientId: 'tls-traced' });
+      await c.publishAsync('secure/x', 'x', { qos: 0 });
+      const spans = receiver.spans;
+      await waitUntil(() => spans.some((s) => s.name === 'publish'), 5000, 'the publish span, over https');
+      expect(app.logs.filter((l) => l['msg'] === 'trace export failed')).toEqual([]);
+
+      const missing = join(pki.dir, 'missing-ca.pem');
+      const child = runApp([], { ...env, OTEL_EXPORTER_OTLP_CERTIFICATE: missing });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      expect(await exitOf(child)).toBe(1);
+      expect(stderr).toContain(`cannot read the OTLP exporter's CA certificate ${missing}: ENOENT`);
+    } finally {
+      pki.remove();
+    }
   });
 
   it('times a message from the socket read it came in: messages read together start together', async () => {

@@ -1,5 +1,6 @@
 import { decodeTraceExport, type DecodedTraceExport, type KeyValue } from '@fluxmq/telemetry';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** One span as an OTLP/HTTP export carries it, flattened for assertions. */
@@ -29,27 +30,33 @@ function flatten(attrs: KeyValue[]): Record<string, string | number | boolean> {
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   private readonly server: Server;
+  private readonly scheme: 'http' | 'https';
 
-  private constructor(status: number) {
-    this.server = createServer((req, res) => {
+  private constructor(status: number, tls: { cert: Buffer; key: Buffer } | undefined) {
+    const handle = (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (d: Buffer) => chunks.push(d));
       req.on('end', () => {
         if (req.url === '/v1/traces') this.accept(decodeTraceExport(Buffer.concat(chunks)));
         res.writeHead(status, { 'content-type': 'application/x-protobuf' }).end();
       });
-    });
+    };
+    this.server = tls ? createHttpsServer(tls, handle) : createServer(handle);
+    this.scheme = tls ? 'https' : 'http';
   }
 
-  /** `status`: what it answers every export with (and then keeps the spans all the same). */
-  static async start(status = 200): Promise<OtlpReceiver> {
-    const receiver = new OtlpReceiver(status);
+  /**
+   * `status`: what it answers every export with (and then keeps the spans all the same); `tls`: the
+   * certificate and key to serve https with.
+   */
+  static async start(status = 200, tls?: { cert: Buffer; key: Buffer }): Promise<OtlpReceiver> {
+    const receiver = new OtlpReceiver(status, tls);
     await new Promise<void>((r) => receiver.server.listen(0, '127.0.0.1', r));
     return receiver;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `${this.scheme}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   close(): Promise<void> {

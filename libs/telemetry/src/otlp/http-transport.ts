@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   Agent as HttpAgent,
   request as httpRequest,
@@ -17,6 +18,8 @@ export interface HttpTransportSettings {
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
   readonly compression: 'gzip' | 'none';
+  /** PEM files for an https endpoint: the CA to trust instead of the system's, and a client certificate. */
+  readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
 }
 
 /**
@@ -35,6 +38,15 @@ export class ExportError extends Error {
 }
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+
+/** Read once, at start-up, so that a wrong path stops the broker with a clear error. */
+function pemFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read the OTLP exporter's ${what} ${path}: ${(err as Error).message}`);
+  }
+}
 
 /**
  * POSTs OTLP/protobuf bodies over one kept-alive connection. `send` resolves on a 2xx answer once the whole
@@ -62,7 +74,15 @@ export class OtlpHttpTransport {
     const https = this.url.protocol === 'https:';
     this.request = https ? httpsRequest : httpRequest;
     const agentOptions = { keepAlive: true, maxSockets: 1 };
-    this.agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    const tls = settings.tls ?? {};
+    this.agent = https
+      ? new HttpsAgent({
+          ...agentOptions,
+          ca: tls.caFile ? pemFile(tls.caFile, 'CA certificate') : undefined,
+          cert: tls.certFile ? pemFile(tls.certFile, 'client certificate') : undefined,
+          key: tls.keyFile ? pemFile(tls.keyFile, 'client key') : undefined,
+        })
+      : new HttpAgent(agentOptions);
     this.options = { method: 'POST', agent: this.agent, timeout: settings.timeoutMs };
   }
 

@@ -33,6 +33,11 @@ export function otlpExportSettings(env: Env, configuredEndpoint = ''): OtlpExpor
       env['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT'] ?? env['OTEL_EXPORTER_OTLP_TIMEOUT'],
       10_000,
     ),
+    tls: {
+      caFile: tracesVariable(env, 'CERTIFICATE'),
+      certFile: tracesVariable(env, 'CLIENT_CERTIFICATE'),
+      keyFile: tracesVariable(env, 'CLIENT_KEY'),
+    },
     compression:
       (env['OTEL_EXPORTER_OTLP_TRACES_COMPRESSION'] ?? env['OTEL_EXPORTER_OTLP_COMPRESSION'])?.trim() ===
       'gzip'
@@ -49,6 +54,13 @@ export function otlpExportSettings(env: Env, configuredEndpoint = ''): OtlpExpor
       retryDelaysMs: [1000, 2000, 4000],
     },
   };
+}
+
+/** OTEL_EXPORTER_OTLP_TRACES_<name>, else OTEL_EXPORTER_OTLP_<name>; blank is unset. */
+function tracesVariable(env: Env, name: string): string | undefined {
+  return (
+    env[`OTEL_EXPORTER_OTLP_TRACES_${name}`]?.trim() || env[`OTEL_EXPORTER_OTLP_${name}`]?.trim() || undefined
+  );
 }
 
 function tracesUrl(env: Env, configuredEndpoint: string): string {

@@ -1,5 +1,9 @@
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createPki, type Pki } from '../../../listeners/test/certificates';
 import { ExportError, OtlpHttpTransport } from '../../src/otlp/http-transport';
 
 /**
@@ -178,5 +182,65 @@ describe('OtlpHttpTransport', () => {
     });
     await transport.send([Buffer.from('x')]);
     expect(sink.connections).toHaveLength(2);
+  });
+});
+
+describe('OtlpHttpTransport over https', () => {
+  let pki: Pki;
+  let server: HttpsServer;
+  let url: string;
+  const clients: (string | undefined)[] = [];
+  beforeAll(async () => {
+    pki = createPki();
+    // Asks for a client certificate, and answers whether one signed by the CA came.
+    server = createHttpsServer(
+      {
+        cert: pki.read(pki.server.cert),
+        key: pki.read(pki.server.key),
+        ca: pki.read(pki.ca),
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      (req, res) => {
+        req.resume();
+        req.on('end', () => {
+          const socket = req.socket as TLSSocket;
+          clients.push(socket.authorized ? String(socket.getPeerCertificate().subject.CN) : undefined);
+          res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        });
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    pki.remove();
+  });
+
+  const tlsTransport = (tls: { caFile?: string; certFile?: string; keyFile?: string }) => {
+    const transport = new OtlpHttpTransport({ url, headers: {}, timeoutMs: 2000, compression: 'none', tls });
+    transports.push(transport);
+    return transport;
+  };
+
+  it('trusts the CA it is given instead of the system’s, and presents its client certificate', async () => {
+    await tlsTransport({ caFile: pki.ca }).send([Buffer.from('x')]);
+    await tlsTransport({ caFile: pki.ca, certFile: pki.client.cert, keyFile: pki.client.key }).send([
+      Buffer.from('x'),
+    ]);
+    expect(clients).toEqual([undefined, 'sensor-17']);
+
+    expect(await failure(tlsTransport({}).send([Buffer.from('x')]))).toMatchObject({
+      message: expect.stringMatching(/certificate/),
+      retryable: true,
+    });
+  });
+
+  it('refuses at start-up a certificate file it cannot read, naming it', () => {
+    expect(() => tlsTransport({ caFile: join(pki.dir, 'missing.crt') })).toThrow(
+      `cannot read the OTLP exporter's CA certificate ${join(pki.dir, 'missing.crt')}: ENOENT`,
+    );
   });
 });

@@ -8,6 +8,7 @@ describe('OTLP export settings', () => {
       headers: {},
       timeoutMs: 10_000,
       compression: 'none',
+      tls: { caFile: undefined, certFile: undefined, keyFile: undefined },
       batch: {
         maxQueueSize: 8192,
         maxExportBatchSize: 2048,
@@ -43,13 +44,18 @@ describe('OTLP export settings', () => {
     );
   });
 
-  it('reads headers, timeout, compression and batching, the traces-specific variables first', () => {
+  it('reads headers, timeout, compression, TLS files and batching, the traces-specific variables first', () => {
     const settings = otlpExportSettings({
       OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Basic%20abc,x-team=core',
       OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-team=broker, broken, =x',
       OTEL_EXPORTER_OTLP_TIMEOUT: '3000',
       OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '2000',
       OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_CERTIFICATE: '/etc/otel/ca.pem',
+      OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: ' ',
+      OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/etc/otel/client.pem',
+      OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: '/etc/otel/traces-client.pem',
+      OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: '/etc/otel/traces-client.key',
       OTEL_BSP_MAX_QUEUE_SIZE: '100',
       OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '500',
       OTEL_BSP_SCHEDULE_DELAY: '50',
@@ -58,6 +64,11 @@ describe('OTLP export settings', () => {
       headers: { authorization: 'Basic abc', 'x-team': 'broker' },
       timeoutMs: 2000,
       compression: 'gzip',
+      tls: {
+        caFile: '/etc/otel/ca.pem', // the blank traces variable is unset
+        certFile: '/etc/otel/traces-client.pem',
+        keyFile: '/etc/otel/traces-client.key',
+      },
       batch: { maxQueueSize: 100, maxExportBatchSize: 100, scheduleDelayMs: 50 },
     });
   });
