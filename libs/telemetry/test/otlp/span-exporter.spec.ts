@@ -64,7 +64,7 @@ async function exporterTo(status: number | number[], env: Record<string, string>
     { name: 'fluxmq', version: '1.2.3' },
     (error, spans) => failures.push([error.message, spans]),
   );
-  return { exporter, received: sink.received, failures };
+  return { exporter, received: sink.received, failures, server: sink.server };
 }
 
 /** The publish span of one message the broker publishes itself, ended. */
@@ -155,5 +155,19 @@ describe('OtlpSpanExporter', () => {
     expect(received[1].request).toEqual(received[0].request);
     expect(exporter.stats).toMatchObject({ exported: 1, failed: 0 });
     expect(failures).toEqual([]);
+  });
+
+  it('closes its kept-alive connection to the collector at shutdown', async () => {
+    const { exporter, received, server } = await exporterTo(200);
+    const connections = () =>
+      new Promise<number>((r, j) => server.getConnections((e, n) => (e ? j(e) : r(n))));
+    traceOneMessage(exporter);
+    await exporter.flush();
+    expect(received).toHaveLength(1);
+    expect(await connections()).toBe(1); // kept for the next export
+    await exporter.shutdown();
+    const deadline = Date.now() + 1000; // the collector would keep an idle connection for 5 s
+    while ((await connections()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(await connections()).toBe(0);
   });
 });
