@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The tests drive the broker with Debian's mosquitto_pub/mosquitto_sub and compare against a real Mosquitto;
+# the TLS tests make throw-away certificates with the openssl CLI;
 # the stack tests (e2e/stack) validate docker-compose.yml with docker-compose and run a real Prometheus.
 # Installs them when missing and we may (root with apt-get); otherwise says what to install.
 set -euo pipefail
 missing=()
 command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 { [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || missing+=(prometheus)
