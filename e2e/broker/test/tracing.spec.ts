@@ -179,13 +179,14 @@ describe('OpenTelemetry tracing', () => {
     expect(await bad.text()).toContain('sampleRatio');
   });
 
-  it('warns of a protocol it does not speak, and logs and counts spans the collector refused', async () => {
+  it('warns of a protocol it does not speak and of TLS files an http endpoint cannot use, and logs and counts spans the collector refused', async () => {
     receiver = await OtlpReceiver.start(400); // a refusal that retrying would not change
     app = await startApp([], {
       ...LOCAL_PORTS,
       FLUXMQ_TELEMETRY_TRACING_ENABLED: 'true',
       FLUXMQ_TELEMETRY_TRACING_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      OTEL_EXPORTER_OTLP_CERTIFICATE: '/etc/otel/ca.pem',
       OTEL_BSP_SCHEDULE_DELAY: '50',
     });
     const endpoint = `${receiver.url}/v1/traces`;
@@ -193,6 +194,11 @@ describe('OpenTelemetry tracing', () => {
     expect(
       logs.find((l) => l['msg'] === 'OTLP protocol not supported, exporting with http/protobuf instead'),
     ).toMatchObject({ level: 'warn', requested: 'grpc', endpoint });
+    expect(logs.find((l) => l['msg'] === 'OTLP TLS files ignored: the endpoint is not https')).toMatchObject({
+      level: 'warn',
+      endpoint,
+      files: ['/etc/otel/ca.pem'],
+    });
     const c = await connect(`mqtt://127.0.0.1:${app.ports['tcp']}`, { clientId: 'lost', protocolVersion: 5 });
     await c.publishAsync('t/x', 'x', { qos: 0 });
     await waitUntil(() => logs.some((l) => l['msg'] === 'trace export failed'), 5000, 'the failure logged');

@@ -43,6 +43,12 @@ export function startOtelSdk(config: TelemetryConfig, logger: Logger): (() => Pr
       endpoint: settings.url,
     });
   }
+  if (settings.ignoredTlsFiles.length > 0) {
+    logger.warn('OTLP TLS files ignored: the endpoint is not https', {
+      endpoint: settings.url,
+      files: settings.ignoredTlsFiles,
+    });
+  }
   const exporter = new OtlpSpanExporter(
     settings,
     resource,

@@ -64,11 +64,11 @@ export class OtlpHttpTransport {
     // Checked once, at start-up: a header that cannot be sent stops the broker with a clear error rather
     // than failing every export.
     for (const [name, value] of Object.entries(settings.headers)) {
-      try {
-        validateHeaderName(name);
-        validateHeaderValue(name, value);
-      } catch (err) {
-        throw new Error(`OTLP exporter header ${JSON.stringify(name)}: ${(err as Error).message}`);
+      const header = `OTLP exporter header ${JSON.stringify(name)}`;
+      if (!isValid(() => validateHeaderName(name)))
+        throw new Error(`${header}: not a valid HTTP header name`);
+      if (!isValid(() => validateHeaderValue(name, value))) {
+        throw new Error(`${header}: its value holds characters HTTP headers cannot carry (a line break?)`);
       }
     }
     const https = this.url.protocol === 'https:';
@@ -138,5 +138,14 @@ export class OtlpHttpTransport {
       for (let i = 0; i < body.length - 1; i++) req.write(body[i]);
       req.end(body[body.length - 1]);
     });
+  }
+}
+
+function isValid(check: () => void): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -5,6 +5,8 @@ export interface OtlpExportSettings extends HttpTransportSettings {
   readonly batch: BatchSettings;
   /** OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL when it asks for another protocol than http/protobuf. */
   readonly unsupportedProtocol?: string;
+  /** TLS files given for an endpoint that is not https: they cannot apply, which is worth a warning. */
+  readonly ignoredTlsFiles: readonly string[];
 }
 
 /** The one OTLP protocol FluxMQ's exporter speaks: the specification's default, which every backend takes. */
@@ -22,9 +24,18 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function otlpExportSettings(env: Env, configuredEndpoint = ''): OtlpExportSettings {
   const maxQueueSize = positiveInteger(env['OTEL_BSP_MAX_QUEUE_SIZE'], 8192);
   const protocol = (env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'])?.trim();
+  const url = tracesUrl(env, configuredEndpoint);
+  const tls = {
+    caFile: tracesVariable(env, 'CERTIFICATE'),
+    certFile: tracesVariable(env, 'CLIENT_CERTIFICATE'),
+    keyFile: tracesVariable(env, 'CLIENT_KEY'),
+  };
   return {
     unsupportedProtocol: protocol && protocol !== OTLP_PROTOCOL ? protocol : undefined,
-    url: tracesUrl(env, configuredEndpoint),
+    ignoredTlsFiles: url.startsWith('https:')
+      ? []
+      : [tls.caFile, tls.certFile, tls.keyFile].filter((file) => file !== undefined),
+    url,
     headers: {
       ...keyValuePairs(env['OTEL_EXPORTER_OTLP_HEADERS']),
       ...keyValuePairs(env['OTEL_EXPORTER_OTLP_TRACES_HEADERS']),
@@ -33,11 +44,7 @@ export function otlpExportSettings(env: Env, configuredEndpoint = ''): OtlpExpor
       env['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT'] ?? env['OTEL_EXPORTER_OTLP_TIMEOUT'],
       10_000,
     ),
-    tls: {
-      caFile: tracesVariable(env, 'CERTIFICATE'),
-      certFile: tracesVariable(env, 'CLIENT_CERTIFICATE'),
-      keyFile: tracesVariable(env, 'CLIENT_KEY'),
-    },
+    tls,
     compression:
       (env['OTEL_EXPORTER_OTLP_TRACES_COMPRESSION'] ?? env['OTEL_EXPORTER_OTLP_COMPRESSION'])?.trim() ===
       'gzip'

@@ -16,7 +16,21 @@ describe('OTLP export settings', () => {
         retryDelaysMs: [1000, 2000, 4000],
       },
       unsupportedProtocol: undefined,
+      ignoredTlsFiles: [],
     });
+  });
+
+  it('names the TLS files given for an endpoint that is not https, which cannot use them', () => {
+    const files = {
+      OTEL_EXPORTER_OTLP_CERTIFICATE: '/etc/otel/ca.pem',
+      OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: '/etc/otel/client.key',
+    };
+    expect(otlpExportSettings(files, 'http://collector:4318').ignoredTlsFiles).toEqual([
+      '/etc/otel/ca.pem',
+      '/etc/otel/client.key',
+    ]);
+    expect(otlpExportSettings(files, 'https://collector:4318').ignoredTlsFiles).toEqual([]);
+    expect(otlpExportSettings({}, 'http://collector:4318').ignoredTlsFiles).toEqual([]);
   });
 
   it('speaks http/protobuf, and names any other protocol the variables ask for', () => {
