@@ -1,10 +1,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Broker, ClientCertificate, Transport, TransportSink } from '@fluxmq/engine';
+import { HeldWrites } from './held-writes';
 import { ConnectionGate } from './limits';
 
 /** A TCP (or TLS) socket as an engine transport. */
 export class SocketTransport implements Transport {
   readonly remoteAddress: string;
+  private readonly held = new HeldWrites();
 
   constructor(
     private readonly socket: Socket,
@@ -16,18 +18,26 @@ export class SocketTransport implements Transport {
   }
 
   get bufferedBytes(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.held.bytes;
   }
 
   write(data: Buffer): void {
-    this.socket.write(data);
+    if (!this.held.add(data)) this.socket.write(data);
   }
 
   cork(): void {
-    this.socket.cork();
+    this.held.hold();
   }
 
   uncork(): void {
+    const out = this.held.release();
+    if (out === undefined) return;
+    if (Buffer.isBuffer(out)) {
+      this.socket.write(out);
+      return;
+    }
+    this.socket.cork();
+    for (const data of out) this.socket.write(data);
     this.socket.uncork();
   }
 

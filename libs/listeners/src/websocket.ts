@@ -10,6 +10,7 @@ import {
   type CertificateWatcherOptions,
   type TlsSettings,
 } from './certificates';
+import { HeldWrites } from './held-writes';
 import { ConnectionGate, ThrottledLog } from './limits';
 import { guardTlsServer, secureServerOptions, type Listener } from './tls';
 
@@ -21,31 +22,42 @@ class WebSocketTransport implements Transport {
   readonly remoteAddress: string;
   readonly certificate: ClientCertificate | undefined;
   private readonly socket: Socket;
+  private readonly held = new HeldWrites();
 
   constructor(
     private readonly ws: WebSocket,
     req: IncomingMessage,
     readonly listener: string,
   ) {
-    // The HTTP request's socket is the one ws writes frames to: corking it batches frames into one write.
+    // The HTTP request's socket is the one ws writes frames to: corking it sends a large batch's frames in
+    // one write.
     this.socket = req.socket;
     this.remoteAddress = req.socket.remoteAddress ?? '';
     this.certificate = req.socket instanceof TLSSocket ? clientCertificate(req.socket) : undefined;
   }
 
   get bufferedBytes(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + this.held.bytes;
   }
 
   write(data: Buffer): void {
-    this.ws.send(data, { binary: true });
+    if (!this.held.add(data)) this.ws.send(data, { binary: true });
   }
 
   cork(): void {
-    this.socket.cork();
+    this.held.hold();
   }
 
+  /** A batch's packets leave in one binary frame: a frame may carry several MQTT packets [MQTT-6.0.0-2]. */
   uncork(): void {
+    const out = this.held.release();
+    if (out === undefined) return;
+    if (Buffer.isBuffer(out)) {
+      this.ws.send(out, { binary: true });
+      return;
+    }
+    this.socket.cork();
+    for (const data of out) this.ws.send(data, { binary: true });
     this.socket.uncork();
   }
 

@@ -59,6 +59,19 @@ describe('WebSocket listener', () => {
     ws.close();
   });
 
+  it('answers the packets of one read in one binary frame', async () => {
+    const ws = await open(`${await start()}/mqtt`, ['mqtt']);
+    const messages: Buffer[] = [];
+    ws.on('message', (d: Buffer) => messages.push(d));
+    ws.send(CONNECT);
+    await until(() => messages.length === 1);
+    ws.send(Buffer.from([0xc0, 0x00, 0xc0, 0x00, 0xc0, 0x00])); // three PINGREQs in one frame
+    await until(() => messages.length > 1);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // would any other frame follow?
+    expect(messages.slice(1).map((m) => [...m])).toEqual([[0xd0, 0x00, 0xd0, 0x00, 0xd0, 0x00]]);
+    ws.close();
+  });
+
   it('closes a connection that sends a text frame', async () => {
     const ws = await open(`${await start()}/mqtt`, ['mqtt']);
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
@@ -88,3 +101,8 @@ describe('WebSocket listener', () => {
     ws.close();
   });
 });
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(check()).toBe(true);
+}
