@@ -65,8 +65,9 @@ export class OtlpHttpTransport {
     // than failing every export.
     for (const [name, value] of Object.entries(settings.headers)) {
       const header = `OTLP exporter header ${JSON.stringify(name)}`;
-      if (!isValid(() => validateHeaderName(name)))
+      if (!isValid(() => validateHeaderName(name))) {
         throw new Error(`${header}: not a valid HTTP header name`);
+      }
       if (!isValid(() => validateHeaderValue(name, value))) {
         throw new Error(`${header}: its value holds characters HTTP headers cannot carry (a line break?)`);
       }

@@ -32,7 +32,7 @@ export function otlpExportSettings(env: Env, configuredEndpoint = ''): OtlpExpor
   };
   return {
     unsupportedProtocol: protocol && protocol !== OTLP_PROTOCOL ? protocol : undefined,
-    ignoredTlsFiles: url.startsWith('https:')
+    ignoredTlsFiles: /^https:/i.test(url)
       ? []
       : [tls.caFile, tls.certFile, tls.keyFile].filter((file) => file !== undefined),
     url,

@@ -30,6 +30,7 @@ describe('OTLP export settings', () => {
       '/etc/otel/client.key',
     ]);
     expect(otlpExportSettings(files, 'https://collector:4318').ignoredTlsFiles).toEqual([]);
+    expect(otlpExportSettings(files, 'HTTPS://collector:4318').ignoredTlsFiles).toEqual([]);
     expect(otlpExportSettings({}, 'http://collector:4318').ignoredTlsFiles).toEqual([]);
   });
 
