@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net';
+
 /**
  * Held packets are joined into one buffer up to this size. Node's stream code (and ws's framing) costs
  * more per call than copying a small packet; large payloads are not worth a copy and go out one by one.
@@ -25,17 +27,22 @@ export class HeldWrites {
     return true;
   }
 
-  /** Stops holding: what was held as one buffer, or packet by packet when too large to join; or nothing. */
-  release(): Buffer | Buffer[] | undefined {
+  /**
+   * Stops holding and writes what was held: joined in one `send`, or packet by packet through the socket's
+   * own cork when too large to be worth a copy.
+   */
+  release(socket: Socket, send: (data: Buffer) => void): void {
     const held = this.held;
-    if (held === undefined || held.length === 0) {
-      this.held = undefined;
-      return undefined;
-    }
     const bytes = this.bytes;
     this.held = undefined;
     this.bytes = 0;
-    if (held.length === 1) return held[0];
-    return bytes <= MAX_JOINED_BYTES ? Buffer.concat(held, bytes) : held;
+    if (held === undefined || held.length === 0) return;
+    if (held.length === 1) send(held[0]);
+    else if (bytes <= MAX_JOINED_BYTES) send(Buffer.concat(held, bytes));
+    else {
+      socket.cork();
+      for (const data of held) send(data);
+      socket.uncork();
+    }
   }
 }

@@ -7,6 +7,7 @@ import { ConnectionGate } from './limits';
 export class SocketTransport implements Transport {
   readonly remoteAddress: string;
   private readonly held = new HeldWrites();
+  private readonly send = (data: Buffer): void => void this.socket.write(data);
 
   constructor(
     private readonly socket: Socket,
@@ -30,15 +31,7 @@ export class SocketTransport implements Transport {
   }
 
   uncork(): void {
-    const out = this.held.release();
-    if (out === undefined) return;
-    if (Buffer.isBuffer(out)) {
-      this.socket.write(out);
-      return;
-    }
-    this.socket.cork();
-    for (const data of out) this.socket.write(data);
-    this.socket.uncork();
+    this.held.release(this.socket, this.send);
   }
 
   pause(): void {

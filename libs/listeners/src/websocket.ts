@@ -23,6 +23,7 @@ class WebSocketTransport implements Transport {
   readonly certificate: ClientCertificate | undefined;
   private readonly socket: Socket;
   private readonly held = new HeldWrites();
+  private readonly send = (data: Buffer): void => this.ws.send(data, { binary: true });
 
   constructor(
     private readonly ws: WebSocket,
@@ -50,15 +51,7 @@ class WebSocketTransport implements Transport {
 
   /** A batch's packets leave in one binary frame: a frame may carry several MQTT packets [MQTT-6.0.0-2]. */
   uncork(): void {
-    const out = this.held.release();
-    if (out === undefined) return;
-    if (Buffer.isBuffer(out)) {
-      this.ws.send(out, { binary: true });
-      return;
-    }
-    this.socket.cork();
-    for (const data of out) this.ws.send(data, { binary: true });
-    this.socket.uncork();
+    this.held.release(this.socket, this.send);
   }
 
   pause(): void {
