@@ -1,6 +1,6 @@
 import { decodeTraceExport, type DecodedTraceExport, type KeyValue } from '@fluxmq/telemetry';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** One span as an OTLP/HTTP export carries it, flattened for assertions. */
@@ -30,7 +30,6 @@ function flatten(attrs: KeyValue[]): Record<string, string | number | boolean> {
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   private readonly server: Server;
-  private readonly scheme: 'http' | 'https';
 
   private constructor(status: number, tls: { cert: Buffer; key: Buffer } | undefined) {
     const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -42,7 +41,6 @@ export class OtlpReceiver {
       });
     };
     this.server = tls ? createHttpsServer(tls, handle) : createServer(handle);
-    this.scheme = tls ? 'https' : 'http';
   }
 
   /**
@@ -56,7 +54,8 @@ export class OtlpReceiver {
   }
 
   get url(): string {
-    return `${this.scheme}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const scheme = this.server instanceof HttpsServer ? 'https' : 'http';
+    return `${scheme}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   close(): Promise<void> {
