@@ -107,8 +107,12 @@ describe('OpenTelemetry tracing', () => {
       'messaging.mqtt.qos': 1,
       'messaging.mqtt.retain': false,
       'network.peer.address': '127.0.0.1',
-      'network.protocol.version': '5.0',
     });
+    // The connection's protocol version and listener are on its connect span, not on each message's spans.
+    for (const span of [publish, ...spans.filter((s) => s.name === 'deliver')]) {
+      expect(span.attributes).not.toHaveProperty('network.protocol.version');
+      expect(span.attributes).not.toHaveProperty('messaging.mqtt.listener');
+    }
     expect(publish.resource['service.name']).toBe('fluxmq');
     const route = spans.find((s) => s.name === 'route')!;
     expect(route).toMatchObject({ traceId, parentSpanId: publish.spanId, kind: KIND.internal });
@@ -143,6 +147,9 @@ describe('OpenTelemetry tracing', () => {
     expect(connect5.attributes).toMatchObject({
       'messaging.client.id': 'solo',
       'messaging.mqtt.reason_code': 0,
+      'network.protocol.name': 'mqtt',
+      'network.protocol.version': '5.0',
+      'messaging.mqtt.listener': 'tcp',
     });
     expect(spans.find((s) => s.name === 'subscribe')!.attributes['messaging.destination.name']).toBe('s/x');
   });

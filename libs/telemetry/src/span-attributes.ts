@@ -9,11 +9,25 @@ import type { Attributes } from '@opentelemetry/api';
 const SYSTEM = 'mqtt';
 const VERSIONS: Record<number, string> = { 3: '3.1', 4: '3.1.1', 5: '5.0' };
 
+/**
+ * Who sent or receives a message, on its `publish` and `deliver` spans: the attributes the messaging
+ * conventions give messaging spans. What a connection was made with (protocol version, listener) is the
+ * same for all of its messages, so it is on its control spans (`connectionAttributes`) and not repeated on
+ * each message span: a fan-out makes a `deliver` span per subscriber, and the export's cost grows with
+ * its bytes (docs/benchmarks.md, "What a span costs is its bytes").
+ */
 export function clientAttributes(client: ClientInfo): Attributes {
   return {
     'messaging.system': SYSTEM,
     'messaging.client.id': client.clientId,
     'network.peer.address': client.remoteAddress,
+  };
+}
+
+/** A client's attributes with its connection's, on `connect`, `subscribe`, `unsubscribe` and `disconnect`. */
+export function connectionAttributes(client: ClientInfo): Attributes {
+  return {
+    ...clientAttributes(client),
     'network.protocol.name': 'mqtt',
     'network.protocol.version': VERSIONS[client.protocolVersion],
     'messaging.mqtt.listener': client.listener,

@@ -19,7 +19,7 @@ import { MessageSpanRecorder, type SpanSink } from './message-spans/recorder';
 import { installedSpanExporter } from './otlp/span-exporter';
 import type { SamplingPolicy } from './sampling';
 import { endSpan, SdkMessageSpans } from './sdk-message-spans';
-import { clientAttributes } from './span-attributes';
+import { connectionAttributes } from './span-attributes';
 import { extractTraceContext } from './trace-context';
 
 interface MessageSpans {
@@ -93,7 +93,7 @@ class ControlSpan implements ControlTrace {
 
   end(outcome: ControlOutcome): void {
     const attributes: Attributes = {
-      ...clientAttributes(this.client),
+      ...connectionAttributes(this.client),
       'messaging.operation.name': this.operation,
       'messaging.mqtt.reason_code': outcome.reasonCode,
     };
