@@ -18,6 +18,11 @@ export interface Options {
   /** The cost-of-telemetry mode: FluxMQ in each telemetry configuration, `rounds` times interleaved. */
   telemetry: boolean;
   rounds: number;
+  /**
+   * With `telemetry`: before each measured run, the same scenario at this scale on the same broker (0: none),
+   * so that what is measured is a broker in its steady state, V8's compilation of its paths done.
+   */
+  warmUp: number;
   /** With `telemetry`: the keys of the configurations to run, `off` among them (default: all). */
   configurations: string[];
   /** The sampling mode: one broker, its sampling ratio switched between `ratios`; `phases` at the second. */
@@ -41,6 +46,9 @@ export const USAGE = `Usage: npm run bench -- [options]
                       JSON to bench/results/telemetry.json)
   --rounds <n>        with --telemetry: rounds of the configurations (default: 5; the targets' verdict
                       needs 5 or more, and 8 or more to narrow its interval below the rounds' range)
+  --warm-up <n>       with --telemetry: before each measured run, the same scenario at --scale n on the
+                      same broker, its clients closed after (default: 0, none): measures the broker's
+                      steady state, without the one-off work of V8 compiling its paths
   --configurations <list>
                       with --telemetry: which to run, comma-separated, of
                       ${TELEMETRY_CONFIGS.map((c) => c.key).join(',')} (default: all; off is
@@ -64,6 +72,7 @@ export function parseArgs(argv: string[]): Options | 'help' {
     scale: 1,
     telemetry: false,
     rounds: 5,
+    warmUp: 0,
     configurations: TELEMETRY_CONFIGS.map((c) => c.key),
     samplingPhases: false,
     phases: 30,
@@ -118,6 +127,12 @@ export function parseArgs(argv: string[]): Options | 'help' {
           throw new Error(`--rounds needs a whole number ≥ 1\n\n${USAGE}`);
         }
         break;
+      case '--warm-up':
+        options.warmUp = Number(value());
+        if (!Number.isInteger(options.warmUp) || options.warmUp < 0) {
+          throw new Error(`--warm-up needs a whole number ≥ 0 (a scale)\n\n${USAGE}`);
+        }
+        break;
       case '--configurations':
         options.configurations = list(
           value(),
@@ -161,6 +176,7 @@ function samplingPhasesOptions(options: Options, given: Set<string>): Options {
     '--brokers',
     '--scenarios',
     '--rounds',
+    '--warm-up',
     '--configurations',
     '--from',
     '--retries',
@@ -206,7 +222,7 @@ function telemetryOptions(options: Options, given: Set<string>): Options {
 }
 
 function plainOptions(options: Options, given: Set<string>): Options {
-  for (const flag of ['--rounds', '--configurations']) {
+  for (const flag of ['--rounds', '--warm-up', '--configurations']) {
     if (given.has(flag)) throw new Error(`${flag} applies to --telemetry only\n\n${USAGE}`);
   }
   if (given.has('--ratios')) throw new Error(`--ratios applies to --sampling-phases only\n\n${USAGE}`);

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrokerLauncher, RunningBroker } from './brokers';
 import type { Options } from './cli';
 import { watchMachine } from './measure';
@@ -58,6 +59,8 @@ async function runScenario(
   try {
     broker = await launcher.start({ env: variant?.env });
     log(`${tag} broker pid ${broker.pid} on port ${broker.port}`);
+    const countersBefore =
+      options.warmUp > 0 ? await warmUp(broker, scenario, options, maxConnections, tag) : {};
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     const machine = watchMachine(broker.pid);
@@ -90,12 +93,7 @@ async function runScenario(
       );
     }
     if (outcome.end !== 'done') log(`${tag} warning: ended by ${outcome.end}; counts are partial`);
-    const brokerCounters = await broker.counters?.().catch((err: unknown) => {
-      log(
-        `${tag} warning: could not read the broker's counters: ${err instanceof Error ? err.message : err}`,
-      );
-      return undefined;
-    });
+    const brokerCounters = await readCounters(broker, tag);
     return {
       scenario: scenario.name,
       broker: launcher.name,
@@ -105,7 +103,7 @@ async function runScenario(
       otherCpuSeconds,
       stealSeconds,
       disturbed,
-      ...(brokerCounters && { brokerCounters }),
+      ...(brokerCounters && { brokerCounters: since(countersBefore, brokerCounters) }),
     };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -132,6 +130,53 @@ async function runScenario(
     pool.destroyAll();
     await broker?.stop();
   }
+}
+
+/**
+ * The scenario at the warm-up's scale on the broker about to be measured, its clients closed after: V8
+ * compiles the paths the load takes, the exporter connects and grows its buffers, and none of that one-off
+ * work lands in the measured run. Returns the broker's counters as it leaves them, to subtract.
+ */
+async function warmUp(
+  broker: RunningBroker,
+  scenario: Scenario,
+  options: Options,
+  maxConnections: number,
+  tag: string,
+): Promise<Record<string, number>> {
+  const timeoutMs = (options.quick ? 20_000 : 60_000) * options.warmUp;
+  const pool = new ClientPool();
+  try {
+    log(`${tag} warming up (--scale ${options.warmUp})`);
+    const run = scenario.run({
+      host: broker.host,
+      port: broker.port,
+      pid: broker.pid,
+      quick: options.quick,
+      scale: options.warmUp,
+      pool,
+      deadline: Date.now() + timeoutMs,
+      maxConnections,
+      log: (message) => log(`${tag} warm-up: ${message}`),
+    });
+    await withTimeout(run, timeoutMs + 5000, `${scenario.name} warm-up exceeded ${timeoutMs} ms`);
+  } finally {
+    pool.destroyAll();
+  }
+  await sleep(500); // the broker closes the warm-up's sessions before the measured run reuses their ids
+  return (await readCounters(broker, tag)) ?? {};
+}
+
+async function readCounters(broker: RunningBroker, tag: string): Promise<Record<string, number> | undefined> {
+  return broker.counters?.().catch((err: unknown) => {
+    log(`${tag} warning: could not read the broker's counters: ${err instanceof Error ? err.message : err}`);
+    return undefined;
+  });
+}
+
+/** What the counters added since `before` (a warm-up's spans are not the measured run's). */
+function since(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([key, value]) => [key, value - (before[key] ?? 0)]));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

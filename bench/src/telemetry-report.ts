@@ -112,6 +112,7 @@ export function telemetryMarkdown(report: TelemetryReport, titles: Record<string
       `Node ${m.node}, FluxMQ ${m.fluxmq}: ${o.rounds} round${o.rounds === 1 ? '' : 's'}, the ` +
       `${report.configurations.length} configurations interleaved in each` +
       `${o.scale > 1 ? `, loads ×${o.scale}` : ''}` +
+      `${o.warmUp ? `, each broker warmed up by the same load ×${o.warmUp} first` : ''}` +
       `${extra.length > 0 ? `, BENCH_FLUXMQ_ENV=${extra.join(',')}` : ''}` +
       `${o.quick ? ' — quick mode, not representative' : ''}.`,
     '',

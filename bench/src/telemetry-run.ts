@@ -49,6 +49,7 @@ export async function runTelemetry(
       quick: options.quick,
       scale: options.scale,
       rounds: options.rounds,
+      warmUp: options.warmUp,
       scenarios: options.scenarios,
       extraEnv,
     },

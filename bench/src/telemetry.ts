@@ -77,6 +77,8 @@ export interface TelemetryReport {
     quick: boolean;
     scale: number;
     rounds: number;
+    /** The scale of the load each broker ran before its measured one (`--warm-up`); absent or 0: none. */
+    warmUp?: number;
     scenarios: ScenarioName[];
     /** BENCH_FLUXMQ_ENV, added to every configuration. */
     extraEnv: Record<string, string>;

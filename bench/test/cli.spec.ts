@@ -66,6 +66,21 @@ describe('bench --telemetry options', () => {
     expect(parseArgs(['--telemetry', '--brokers', 'fluxmq'])).toMatchObject({ brokers: ['fluxmq'] });
   });
 
+  it('warms each broker up at the scale given, none by default, and only in this mode', () => {
+    expect(parseArgs(['--telemetry'])).toMatchObject({ warmUp: 0 });
+    expect(parseArgs(['--telemetry', '--warm-up', '1', '--scale', '4'])).toMatchObject({
+      warmUp: 1,
+      scale: 4,
+    });
+    for (const bad of ['-1', '0.5', 'x']) {
+      expect(() => parseArgs(['--telemetry', '--warm-up', bad])).toThrow(/--warm-up needs a whole number/);
+    }
+    expect(() => parseArgs(['--warm-up', '1'])).toThrow(/--warm-up applies to --telemetry only/);
+    expect(() => parseArgs(['--sampling-phases', '3', '--warm-up', '1'])).toThrow(
+      /--warm-up does not go with --sampling-phases/,
+    );
+  });
+
   it('runs the configurations given, always with off, in the order of the tables', () => {
     expect(parseArgs(['--telemetry'])).toMatchObject({
       configurations: ['off', 'metrics', 'tracing-0', 'sample-1', 'sample-100'],
