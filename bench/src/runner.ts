@@ -4,7 +4,7 @@ import type { BrokerLauncher, RunningBroker } from './brokers';
 import type { Options } from './cli';
 import { watchMachine } from './measure';
 import { ClientPool } from './raw-client';
-import type { Scenario } from './scenarios';
+import type { Scenario, ScenarioContext } from './scenarios';
 import { ratio } from './scenarios/throughput';
 import type { ScenarioResult } from './types';
 
@@ -64,17 +64,9 @@ async function runScenario(
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     const machine = watchMachine(broker.pid);
-    const run = scenario.run({
-      host: broker.host,
-      port: broker.port,
-      pid: broker.pid,
-      quick: options.quick,
-      scale: options.scale,
-      pool,
-      deadline: Date.now() + timeoutMs,
-      maxConnections,
-      log: (message) => log(`${tag} ${message}`),
-    });
+    const run = scenario.run(
+      contextOf(broker, options, options.scale, pool, timeoutMs, maxConnections, `${tag} `),
+    );
     // The scenario honours its deadline during the load; this also bounds a hang while connecting.
     const outcome = await withTimeout(run, timeoutMs + 5000, `${scenario.name} exceeded ${timeoutMs} ms`);
     const cpu = process.cpuUsage(cpuBefore);
@@ -148,23 +140,37 @@ async function warmUp(
   const pool = new ClientPool();
   try {
     log(`${tag} warming up (--scale ${options.warmUp})`);
-    const run = scenario.run({
-      host: broker.host,
-      port: broker.port,
-      pid: broker.pid,
-      quick: options.quick,
-      scale: options.warmUp,
-      pool,
-      deadline: Date.now() + timeoutMs,
-      maxConnections,
-      log: (message) => log(`${tag} warm-up: ${message}`),
-    });
+    const run = scenario.run(
+      contextOf(broker, options, options.warmUp, pool, timeoutMs, maxConnections, `${tag} warm-up: `),
+    );
     await withTimeout(run, timeoutMs + 5000, `${scenario.name} warm-up exceeded ${timeoutMs} ms`);
   } finally {
     pool.destroyAll();
   }
   await sleep(500); // the broker closes the warm-up's sessions before the measured run reuses their ids
   return (await readCounters(broker, tag)) ?? {};
+}
+
+function contextOf(
+  broker: RunningBroker,
+  options: Options,
+  scale: number,
+  pool: ClientPool,
+  timeoutMs: number,
+  maxConnections: number,
+  logPrefix: string,
+): ScenarioContext {
+  return {
+    host: broker.host,
+    port: broker.port,
+    pid: broker.pid,
+    quick: options.quick,
+    scale,
+    pool,
+    deadline: Date.now() + timeoutMs,
+    maxConnections,
+    log: (message) => log(`${logPrefix}${message}`),
+  };
 }
 
 async function readCounters(broker: RunningBroker, tag: string): Promise<Record<string, number> | undefined> {
