@@ -11,12 +11,15 @@ import { withTimeout } from './wait';
  * a real, separate client would. A worker has its own event loop (and its own core), like a real client.
  *
  * The worker is plain JavaScript (evaluated, no TypeScript transform): it frames packets by their fixed
- * header only and counts PUBLISH packets; bytes to send are generated here with mqtt-packet.
+ * header only and counts PUBLISH packets; bytes to send are generated here with mqtt-packet. A subscriber
+ * also publishes its count in shared memory, so that a publisher can pace itself by it (see floodFromWorker).
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const net = require('node:net');
-const { host, port, role, connect, subscribe, batch, batches } = workerData;
+const { host, port, role, connect, subscribe, batch, batches, progress, pace } = workerData;
+const received = progress ? new Int32Array(progress) : undefined;
+const paceBy = pace ? new Int32Array(pace.progress) : undefined;
 const socket = net.createConnection({ host, port });
 socket.setNoDelay(true);
 let buffer = Buffer.alloc(0);
@@ -26,6 +29,8 @@ function flood() {
   let sent = 0;
   const next = () => {
     while (sent < batches) {
+      const ahead = paceBy ? (sent + 1) * pace.perBatch - Atomics.load(paceBy, 0) : 0;
+      if (ahead > pace?.ahead) return setTimeout(next, 1);
       sent++;
       if (!socket.write(batch)) return socket.once('drain', next);
     }
@@ -53,7 +58,10 @@ socket.on('data', (chunk) => {
       if (role === 'subscriber') socket.write(subscribe);
       else flood();
     } else if (type === 9) parentPort.postMessage({ type: 'subscribed' });
-    else if (type === 3) publishes++;
+    else if (type === 3) {
+      publishes++;
+      if (received) Atomics.store(received, 0, publishes);
+    }
     offset += i + length;
   }
   buffer = buffer.subarray(offset);
@@ -83,8 +91,12 @@ class ClientWorker {
   private readonly seen = new Set<string>();
   private readonly waiters: { type: string; resolve: (m: WorkerMessage) => void }[] = [];
 
-  constructor(data: Record<string, unknown>) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
+  constructor(
+    data: Record<string, unknown>,
+    /** The subscriber's count of PUBLISH packets, kept up to date by the worker. */
+    readonly progress?: SharedArrayBuffer,
+  ) {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...data, progress } });
     this.worker.on('message', (message: unknown) => {
       if (!isWorkerMessage(message)) return;
       this.seen.add(message.type);
@@ -134,25 +146,41 @@ function connectBytes(): Buffer {
 
 /** A 3.1.1 subscriber in a worker thread that counts the PUBLISH packets it receives on `filter`. */
 export async function startCountingSubscriber(broker: TestBroker, filter: string): Promise<ClientWorker> {
-  const worker = new ClientWorker({
-    host: broker.host,
-    port: broker.tcpPort,
-    role: 'subscriber',
-    connect: connectBytes(),
-    subscribe: generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: filter, qos: 0 }] }),
-  });
+  const worker = new ClientWorker(
+    {
+      host: broker.host,
+      port: broker.tcpPort,
+      role: 'subscriber',
+      connect: connectBytes(),
+      subscribe: generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: filter, qos: 0 }] }),
+    },
+    new SharedArrayBuffer(4),
+  );
   await worker.once('subscribed', 5000);
   return worker;
 }
 
-/** A 3.1.1 publisher in a worker thread writing `count` copies of `publish` as fast as the socket takes them. */
+/** Keeps a flood at most `ahead` messages ahead of what `subscriber` has received. */
+export interface Pace {
+  subscriber: ClientWorker;
+  ahead: number;
+}
+
+/**
+ * A 3.1.1 publisher in a worker thread writing `count` copies of `publish` as fast as the socket takes them,
+ * or, paced, as fast as a subscriber reads them: a subscriber that falls behind by more than the broker
+ * buffers for it loses QoS 0 messages by design, and on two busy cores even a healthy one can.
+ */
 export async function floodFromWorker(
   broker: TestBroker,
   publish: IPublishPacket,
   count: number,
+  pace?: Pace,
 ): Promise<ClientWorker> {
   const perBatch = 100;
   const one = generate(publish);
+  const progress = pace?.subscriber.progress;
+  if (pace && !progress) throw new Error('only a counting subscriber can pace a flood');
   return new ClientWorker({
     host: broker.host,
     port: broker.tcpPort,
@@ -160,6 +188,7 @@ export async function floodFromWorker(
     connect: connectBytes(),
     batch: Buffer.concat(Array.from({ length: perBatch }, () => one)),
     batches: Math.ceil(count / perBatch),
+    pace: pace && { progress, ahead: pace.ahead, perBatch },
   });
 }
 
