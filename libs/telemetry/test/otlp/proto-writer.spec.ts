@@ -61,6 +61,28 @@ describe('ProtoWriter', () => {
     expect(spans.map((s) => s.name)).toEqual(['a', long, 'é'.repeat(100)]);
   });
 
+  it('writes a string as its UTF-8 length and bytes, whether ASCII (copied in JavaScript) or not', () => {
+    const strings = [
+      '',
+      'bench/in/7',
+      'x'.repeat(127),
+      'x'.repeat(128),
+      'é',
+      'sensors/é',
+      '😀',
+      'x'.repeat(126) + 'é',
+    ];
+    for (const value of strings) {
+      const out = new ProtoWriter(4); // grows on the way: the first write reserves
+      out.stringField(SpanField.name, value);
+      const utf8 = Buffer.from(value, 'utf8');
+      const length = new ProtoWriter(4);
+      length.varint(utf8.length);
+      const expected = Buffer.concat([Buffer.from([(SpanField.name << 3) | 2]), length.bytesWritten, utf8]);
+      expect(hex(out), JSON.stringify(value)).toBe(expected.toString('hex'));
+    }
+  });
+
   it('grows past its first buffer without losing what it holds', () => {
     const out = new ProtoWriter(16);
     const chunk = Buffer.alloc(10_000, 0x61);
