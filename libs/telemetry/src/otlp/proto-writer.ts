@@ -90,9 +90,10 @@ export class ProtoWriter {
 
   /**
    * A string shorter than 128 characters as its one-byte length and bytes, if it is ASCII (a topic, a client
-   * id); false, having written nothing, if it is not. Copied here rather than by `Buffer.write`, whose call
-   * into C++ took 0.3–0.4 µs inside a busy broker for a topic of a few bytes (docs/benchmarks.md, "The floor,
-   * measured inside the broker"), twice per traced message in a fan-in.
+   * id); false, the output left as it was, if it is not. Copied here rather than measured and written by
+   * `Buffer.byteLength` and `Buffer.write`, whose calls into C++ took ~0.5 µs together inside a busy broker
+   * for a topic of a few bytes, twice per traced message in a fan-in (docs/benchmarks.md, "The floor,
+   * measured inside the broker").
    */
   private asciiWithLength(value: string): boolean {
     const n = value.length;
