@@ -29,8 +29,8 @@ function flood() {
   let sent = 0;
   const next = () => {
     while (sent < batches) {
-      const ahead = paceBy ? (sent + 1) * pace.perBatch - Atomics.load(paceBy, 0) : 0;
-      if (ahead > pace?.ahead) return setTimeout(next, 1);
+      const tooFar = paceBy && (sent + 1) * pace.perBatch - Atomics.load(paceBy, 0) > pace.ahead;
+      if (tooFar) return setTimeout(next, 1);
       sent++;
       if (!socket.write(batch)) return socket.once('drain', next);
     }
