@@ -25,6 +25,11 @@ export interface Options {
   warmUp: number;
   /** With `telemetry`: the keys of the configurations to run, `off` among them (default: all). */
   configurations: string[];
+  /**
+   * With `telemetry`: scrape /metrics this often (seconds) while a broker with metrics on runs, as the
+   * stack's Prometheus does (prometheus/prometheus.yml); 0: never.
+   */
+  scrapeSeconds: number;
   /** The sampling mode: one broker, its sampling ratio switched between `ratios`; `phases` at the second. */
   samplingPhases: boolean;
   phases: number;
@@ -49,6 +54,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --warm-up <n>       with --telemetry: before each measured run, the same scenario at --scale n on the
                       same broker, its clients closed after (default: 0, none): measures the broker's
                       steady state, without the one-off work of V8 compiling its paths
+  --scrape <seconds>  with --telemetry: scrape /metrics this often while a broker with metrics on runs, as
+                      the stack's Prometheus does (default: 5; 0: never)
   --configurations <list>
                       with --telemetry: which to run, comma-separated, of
                       ${TELEMETRY_CONFIGS.map((c) => c.key).join(',')} (default: all; off is
@@ -74,6 +81,7 @@ export function parseArgs(argv: string[]): Options | 'help' {
     rounds: 5,
     warmUp: 0,
     configurations: TELEMETRY_CONFIGS.map((c) => c.key),
+    scrapeSeconds: 5,
     samplingPhases: false,
     phases: 30,
     ratios: [0, 0.01],
@@ -133,6 +141,12 @@ export function parseArgs(argv: string[]): Options | 'help' {
           throw new Error(`--warm-up needs a whole number ≥ 0 (a scale)\n\n${USAGE}`);
         }
         break;
+      case '--scrape':
+        options.scrapeSeconds = Number(value());
+        if (!(options.scrapeSeconds >= 0) || !Number.isFinite(options.scrapeSeconds)) {
+          throw new Error(`--scrape needs a number of seconds ≥ 0\n\n${USAGE}`);
+        }
+        break;
       case '--configurations':
         options.configurations = list(
           value(),
@@ -177,6 +191,7 @@ function samplingPhasesOptions(options: Options, given: Set<string>): Options {
     '--scenarios',
     '--rounds',
     '--warm-up',
+    '--scrape',
     '--configurations',
     '--from',
     '--retries',
@@ -222,7 +237,7 @@ function telemetryOptions(options: Options, given: Set<string>): Options {
 }
 
 function plainOptions(options: Options, given: Set<string>): Options {
-  for (const flag of ['--rounds', '--warm-up', '--configurations']) {
+  for (const flag of ['--rounds', '--warm-up', '--scrape', '--configurations']) {
     if (given.has(flag)) throw new Error(`${flag} applies to --telemetry only\n\n${USAGE}`);
   }
   if (given.has('--ratios')) throw new Error(`--ratios applies to --sampling-phases only\n\n${USAGE}`);

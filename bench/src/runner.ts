@@ -5,6 +5,7 @@ import type { Options } from './cli';
 import { watchMachine } from './measure';
 import { ClientPool } from './raw-client';
 import type { Scenario, ScenarioContext } from './scenarios';
+import { startScraper, type Scraper } from './scraper';
 import { ratio } from './scenarios/throughput';
 import type { ScenarioResult } from './types';
 
@@ -13,6 +14,8 @@ export interface Variant {
   /** Added to the log lines' tag, e.g. "1% sampling". */
   label: string;
   env: Record<string, string>;
+  /** Scrape the broker's /metrics this often while it runs (seconds; absent or 0: never). */
+  scrapeSeconds?: number;
 }
 
 function log(message: string): void {
@@ -55,12 +58,20 @@ async function runScenario(
   const timeoutMs = (options.quick ? 20_000 : 60_000) * options.scale;
   const pool = new ClientPool();
   let broker: RunningBroker | undefined;
+  let scraper: Scraper | undefined;
   let generatorCpuSeconds = 0;
   try {
     broker = await launcher.start({ env: variant?.env });
     log(`${tag} broker pid ${broker.pid} on port ${broker.port}`);
+    // From the start, warm-up included: a watched broker is scraped whatever it is doing.
+    if (variant?.scrapeSeconds && broker.adminUrl) {
+      scraper = startScraper(`${broker.adminUrl}/metrics`, variant.scrapeSeconds, (message) =>
+        log(`${tag} warning: ${message}`),
+      );
+    }
     const countersBefore =
       options.warmUp > 0 ? await warmUp(broker, scenario, options, maxConnections, tag) : {};
+    const scrapesBefore = scraper?.scrapes ?? 0;
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     const machine = watchMachine(broker.pid);
@@ -69,6 +80,8 @@ async function runScenario(
     );
     // The scenario honours its deadline during the load; this also bounds a hang while connecting.
     const outcome = await withTimeout(run, timeoutMs + 5000, `${scenario.name} exceeded ${timeoutMs} ms`);
+    await scraper?.stop();
+    const metricsScrapes = scraper && scraper.scrapes - scrapesBefore;
     const cpu = process.cpuUsage(cpuBefore);
     generatorCpuSeconds = (cpu.user + cpu.system) / 1e6;
     const elapsed = (performance.now() - started) / 1000;
@@ -95,6 +108,7 @@ async function runScenario(
       otherCpuSeconds,
       stealSeconds,
       disturbed,
+      ...(metricsScrapes !== undefined && { metricsScrapes }),
       ...(brokerCounters && { brokerCounters: since(countersBefore, brokerCounters) }),
     };
   } catch (err) {
@@ -120,6 +134,7 @@ async function runScenario(
     };
   } finally {
     pool.destroyAll();
+    await scraper?.stop();
     await broker?.stop();
   }
 }

@@ -113,6 +113,7 @@ export function telemetryMarkdown(report: TelemetryReport, titles: Record<string
       `${report.configurations.length} configurations interleaved in each` +
       `${o.scale > 1 ? `, loads ×${o.scale}` : ''}` +
       `${o.warmUp ? `, each broker warmed up by the same load ×${o.warmUp} first` : ''}` +
+      `${o.scrapeSeconds ? `, /metrics scraped every ${o.scrapeSeconds} s with metrics on` : ''}` +
       `${extra.length > 0 ? `, BENCH_FLUXMQ_ENV=${extra.join(',')}` : ''}` +
       `${o.quick ? ' — quick mode, not representative' : ''}.`,
     '',

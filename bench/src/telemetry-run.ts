@@ -3,7 +3,13 @@ import { benchFluxmqEnv } from './brokers/fluxmq';
 import type { Options } from './cli';
 import { runWithRetries } from './runner';
 import { scenarios } from './scenarios';
-import { roundOrder, TELEMETRY_CONFIGS, type TelemetryReport, type TelemetryRun } from './telemetry';
+import {
+  hasMetrics,
+  roundOrder,
+  TELEMETRY_CONFIGS,
+  type TelemetryReport,
+  type TelemetryRun,
+} from './telemetry';
 import type { MachineInfo } from './types';
 
 function log(message: string): void {
@@ -36,7 +42,11 @@ export async function runTelemetry(
     log(`Round ${round}/${options.rounds}`);
     for (const name of options.scenarios) {
       for (const config of roundOrder(configs, round)) {
-        const variant = { label: config.label, env: config.env };
+        const variant = {
+          label: config.label,
+          env: config.env,
+          scrapeSeconds: hasMetrics(config) ? options.scrapeSeconds : 0,
+        };
         const result = await runWithRetries(fluxmq, scenarios[name], options, maxConnections, variant);
         runs.push({ ...result, configuration: config.key, round });
       }
@@ -50,6 +60,7 @@ export async function runTelemetry(
       scale: options.scale,
       rounds: options.rounds,
       warmUp: options.warmUp,
+      scrapeSeconds: options.scrapeSeconds,
       scenarios: options.scenarios,
       extraEnv,
     },

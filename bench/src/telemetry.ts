@@ -37,6 +37,11 @@ export const TELEMETRY_CONFIGS: readonly TelemetryConfig[] = [
   },
 ];
 
+/** Whether a configuration has metrics on, and so a /metrics that a Prometheus server would scrape. */
+export function hasMetrics(config: TelemetryConfig): boolean {
+  return config.env[METRICS] === 'true';
+}
+
 /** The configurations in the order round `round` (1-based) runs them: rotated by one per round. */
 export function roundOrder<T>(configs: readonly T[], round: number): T[] {
   const shift = (round - 1) % configs.length;
@@ -79,6 +84,8 @@ export interface TelemetryReport {
     rounds: number;
     /** The scale of the load each broker ran before its measured one (`--warm-up`); absent or 0: none. */
     warmUp?: number;
+    /** How often /metrics was scraped during runs with metrics on (`--scrape`); absent or 0: never. */
+    scrapeSeconds?: number;
     scenarios: ScenarioName[];
     /** BENCH_FLUXMQ_ENV, added to every configuration. */
     extraEnv: Record<string, string>;

@@ -46,6 +46,8 @@ export interface ScenarioResult extends ScenarioOutcome {
   stealSeconds: number;
   /** Other processes or the hypervisor took enough CPU to shift the numbers. */
   disturbed: boolean;
+  /** Scrapes of the broker's /metrics answered during the load (the telemetry mode's `--scrape`). */
+  metricsScrapes?: number;
   /** The broker's own counters after the load (see RunningBroker.counters). */
   brokerCounters?: Record<string, number>;
   error?: string;

@@ -77,7 +77,8 @@ describe.runIf(fluxmqBuilt)('bench --telemetry --quick', () => {
     // Fan-in only, to keep the suite short on 2 cores: the configurations are what is tested, and fan-out
     // runs them the same way. The counters are read right after the load: with the exporter's default
     // 5 s between partial batches, the few spans of a 1% quick run would still be waiting. Each broker is
-    // warmed up by the same load first, whose spans must not count as the measured run's.
+    // warmed up by the same load first, whose spans must not count as the measured run's. /metrics is
+    // scraped far more often than a Prometheus server would, so that even a quick run sees scrapes.
     execFileSync(
       process.execPath,
       [
@@ -92,6 +93,8 @@ describe.runIf(fluxmqBuilt)('bench --telemetry --quick', () => {
         '0',
         '--warm-up',
         '1',
+        '--scrape',
+        '0.02',
       ].concat(['--out', out]),
       {
         cwd: bench,
@@ -137,6 +140,14 @@ describe.runIf(fluxmqBuilt)('bench --telemetry --quick', () => {
     });
     expect(counters('off')).toBeUndefined();
     expect(counters('metrics')).toBeUndefined();
+  });
+
+  it('scraped /metrics during the load of every configuration with metrics on, and of no other', () => {
+    expect(report.options.scrapeSeconds).toBe(0.02);
+    for (const run of report.runs) {
+      if (run.configuration === 'off') expect(run.metricsScrapes, run.configuration).toBeUndefined();
+      else expect(run.metricsScrapes, run.configuration).toBeGreaterThan(0);
+    }
   });
 
   it('re-renders the saved report with --from', () => {

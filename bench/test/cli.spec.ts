@@ -81,6 +81,19 @@ describe('bench --telemetry options', () => {
     );
   });
 
+  it('scrapes /metrics every 5 s by default, as often as given, and only in this mode', () => {
+    expect(parseArgs(['--telemetry'])).toMatchObject({ scrapeSeconds: 5 });
+    expect(parseArgs(['--telemetry', '--scrape', '0.5'])).toMatchObject({ scrapeSeconds: 0.5 });
+    expect(parseArgs(['--telemetry', '--scrape', '0'])).toMatchObject({ scrapeSeconds: 0 });
+    for (const bad of ['-1', 'x', 'Infinity']) {
+      expect(() => parseArgs(['--telemetry', '--scrape', bad])).toThrow(/--scrape needs a number of seconds/);
+    }
+    expect(() => parseArgs(['--scrape', '5'])).toThrow(/--scrape applies to --telemetry only/);
+    expect(() => parseArgs(['--sampling-phases', '3', '--scrape', '5'])).toThrow(
+      /--scrape does not go with --sampling-phases/,
+    );
+  });
+
   it('runs the configurations given, always with off, in the order of the tables', () => {
     expect(parseArgs(['--telemetry'])).toMatchObject({
       configurations: ['off', 'metrics', 'tracing-0', 'sample-1', 'sample-100'],

@@ -123,6 +123,7 @@ function report(): TelemetryReport {
       quick: false,
       scale: 4,
       rounds: 3,
+      scrapeSeconds: 5,
       scenarios: ['fan-in', 'fan-out', 'qos1-latency'],
       extraEnv: {},
     },
@@ -358,7 +359,7 @@ describe('telemetry report', () => {
   it('renders Markdown that replaces the text between the telemetry markers of the docs', async () => {
     const markdown = telemetryMarkdown(report(), titles);
     expect(markdown).toMatch(
-      /^Measured 2026-11-26 on Test CPU .*FluxMQ 0\.1\.0 \(abc1234\): 3 rounds, .*loads ×4\./,
+      /^Measured 2026-11-26 on Test CPU .*FluxMQ 0\.1\.0 \(abc1234\): 3 rounds, .*loads ×4, \/metrics scraped every 5 s with metrics on\./,
     );
     expect(markdown).toContain(
       '| QoS 0 fan-in 20→1 | msgs per broker CPU-s ↑ | metrics + 1% sampling | 900† |',
