@@ -2,7 +2,7 @@
 const ACCEPT = 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5';
 
 export interface Scraper {
-  /** Scrapes answered with 200 so far. */
+  /** Scrapes answered with a 2xx status so far. */
   readonly scrapes: number;
   /** No new scrape starts; resolves once the one in flight, if any, is done. */
   stop(): Promise<void>;
