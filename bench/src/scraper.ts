@@ -15,7 +15,6 @@ export interface Scraper {
  */
 export function startScraper(url: string, seconds: number, onError: (message: string) => void): Scraper {
   let scrapes = 0;
-  let stopped = false;
   let inFlight: Promise<void> = Promise.resolve();
   const scrape = async (): Promise<void> => {
     try {
@@ -28,14 +27,13 @@ export function startScraper(url: string, seconds: number, onError: (message: st
     }
   };
   const timer = setInterval(() => {
-    if (!stopped) inFlight = inFlight.then(scrape);
+    inFlight = inFlight.then(scrape);
   }, seconds * 1000);
   return {
     get scrapes() {
       return scrapes;
     },
     async stop() {
-      stopped = true;
       clearInterval(timer);
       await inFlight;
     },
