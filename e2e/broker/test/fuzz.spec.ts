@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect } from 'vitest';
 import {
   FuzzFleet,
@@ -125,6 +126,9 @@ describe('fuzz', () => {
           peak.rss = Math.max(peak.rss, now.rss);
           peak.main = Math.max(peak.main, now.main);
         }, 1000);
+        // The broker's event loop (this thread's): how far behind it fell explains a late close.
+        const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+        loopDelay.enable();
         const stream = good.run();
 
         const kinds: Record<PacketKind, number> = {
@@ -161,8 +165,9 @@ describe('fuzz', () => {
             result.outcome === 'hard-timeout';
           if (wrong && violations.length < 20) {
             const problem = result.problem ? `; the broker sent ${result.problem}` : '';
+            const late = result.lateMs !== undefined ? ` (judged ${result.lateMs} ms late)` : '';
             violations.push(
-              `connection ${plan.id} (${plan.end}): ${result.outcome} ${result.error ?? ''}${problem}`,
+              `connection ${plan.id} (${plan.end}): ${result.outcome}${late} ${result.error ?? ''}${problem}`,
             );
           }
         };
@@ -177,13 +182,16 @@ describe('fuzz', () => {
         await fleet.close();
         const published = await stream.stop();
         clearInterval(sampler);
+        loopDelay.disable();
 
         const causes = JSON.stringify(Object.fromEntries(engine.stats.disconnects));
         const summary =
           `seed ${SEED}: ${fuzzed} fuzzed packets (${PACKET_KINDS.map((k) => `${k} ${kinds[k]}`).join(', ')}) ` +
           `on ${connections} connections in ${fuzzMs} ms; outcomes ${JSON.stringify(Object.fromEntries(outcomes))}; ` +
           `broker disconnect causes ${causes}; ${published} well-behaved messages; ` +
-          `peak rss +${megabytes(peak.rss - start.rss)} MB, broker isolate +${megabytes(peak.main - start.main)} MB`;
+          `peak rss +${megabytes(peak.rss - start.rss)} MB, broker isolate +${megabytes(peak.main - start.main)} MB; ` +
+          `broker event loop delay p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms, ` +
+          `max ${Math.round(loopDelay.max / 1e6)} ms`;
         console.log(summary);
         const context = `${summary}; ${REPRODUCE}`;
 

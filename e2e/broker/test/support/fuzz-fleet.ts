@@ -87,15 +87,21 @@ function run(plan) {
     problem: undefined,
     maxPacketSize: plan.maxPacketSize || Infinity,
   };
-  const hard = setTimeout(() => finish('hard-timeout'), hardTimeoutMs);
-  function finish(outcome) {
+  const hard = setTimeout(judge, hardTimeoutMs, 'hard-timeout', Date.now() + hardTimeoutMs);
+  // A verdict against the broker waits for one more poll for I/O: timers run before I/O in an event-loop
+  // turn, so a worker starved of CPU past its deadline would otherwise wake, see the timer due and miss the
+  // broker's FIN that arrived in time. How late the timer fired is reported: the worker's own lag.
+  function judge(outcome, due) {
+    setImmediate(finish, outcome, Date.now() - due);
+  }
+  function finish(outcome, lateMs) {
     if (done) return;
     done = true;
     clearTimeout(timer);
     clearTimeout(hard);
     socket.destroy();
     active--;
-    report({ id: plan.id, outcome, error, bytesIn, connected, problem: output.problem });
+    report({ id: plan.id, outcome, error, bytesIn, connected, problem: output.problem, lateMs });
     pump();
   }
   socket.on('error', (err) => { error = err.code || err.message; });
@@ -119,12 +125,14 @@ function run(plan) {
     }
     if (plan.end === 'fin') {
       socket.end();
-      timer = setTimeout(() => finish('fin-timeout'), finTimeoutMs);
+      timer = setTimeout(judge, finTimeoutMs, 'fin-timeout', Date.now() + finTimeoutMs);
     } else if (plan.end === 'rst') {
       socket.resetAndDestroy();
       finish('reset');
+    } else if (plan.end === 'linger') {
+      timer = setTimeout(judge, plan.waitMs, 'linger-timeout', Date.now() + plan.waitMs);
     } else {
-      timer = setTimeout(() => finish(plan.end === 'linger' ? 'linger-timeout' : 'waited'), plan.waitMs);
+      timer = setTimeout(finish, plan.waitMs, 'waited');
     }
   }
   socket.on('connect', () => {
@@ -159,6 +167,8 @@ export interface ConnectionResult {
   connected: boolean;
   /** What was wrong with the bytes the broker sent, if anything (see checkOutput in the worker). */
   problem: string | undefined;
+  /** For a timeout outcome: how late the worker's timer fired (its own event loop's lag), in ms. */
+  lateMs: number | undefined;
 }
 
 interface WirePlan {
