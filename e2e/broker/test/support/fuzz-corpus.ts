@@ -997,7 +997,7 @@ export interface ConnectionPlan {
 /**
  * How long past the connect timeout a connection that never sent CONNECT may stay open. The broker closes it
  * within a sweep (250 ms) of the timeout; the rest is for a broker sharing 2 cores with a whole CI run, where
- * one such close once came over 2 s past the timeout.
+ * one such connection was once not seen closed within 2 s past it.
  */
 const LINGER_GRACE_MS = 5000;
 
